@@ -1,0 +1,53 @@
+"""Refuse ORM queries on case-owned models that did not come through ``casefile.access``.
+
+The scoped selects carry an execution option; loads of relationships of rows already
+fetched through access are allowed. Anything else is a bug that could leak a case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+SCOPED = {"casefile_scope": "access"}
+_GUARDED_TABLES = frozenset(
+    {
+        "cases",
+        "persons",
+        "person_names",
+        "name_tokens",
+        "case_status_events",
+        "timeline_events",
+        "reporters",
+        "consents",
+    }
+)
+
+
+class UnscopedQuery(RuntimeError):
+    """A query for case-owned rows bypassed the access module."""
+
+
+def unscoped(reason: str) -> dict[str, str]:
+    """Execution options for the few legitimate whole-database queries (CLI, demo, counters)."""
+    return {"casefile_scope": f"unscoped: {reason}"}
+
+
+def _guarded_mappers(state: ORMExecuteState) -> list[str]:
+    return [m.local_table.name for m in state.all_mappers if getattr(m.local_table, "name", None) in _GUARDED_TABLES]
+
+
+def install_tripwire(session_factory: Any = Session) -> None:
+    """Listen on every ORM select; raise UnscopedQuery for an unscoped case-owned one."""
+
+    @event.listens_for(session_factory, "do_orm_execute")
+    def _check(state: ORMExecuteState) -> None:
+        if not state.is_select or state.is_relationship_load or state.is_column_load:
+            return
+        if state.execution_options.get("casefile_scope"):
+            return
+        tables = _guarded_mappers(state)
+        if tables:
+            raise UnscopedQuery(f"unscoped query on {', '.join(sorted(tables))}")

@@ -1,0 +1,98 @@
+"""The ``casefile`` command line: run, db, users, demo."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from casefile import audit
+from casefile.config import ConfigError
+from casefile.core.errors import DomainError
+from casefile.extensions import db
+
+
+def _create_app() -> Flask:
+    from casefile.app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             help="casefile: case records, evidence and petition packets.")
+def main() -> None:
+    audit.set_client("cli")
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.option("--username", required=True, help="Login name: lower-case letters, digits, . _ -")
+@click.option("--role", required=True, type=click.Choice(["advocate", "coordinator", "auditor", "admin"]))
+@click.option("--team", "teams", multiple=True, help="A team (repeatable); created when it does not exist.")
+@click.option("--display-name", default="", help="The name shown in the interface.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(username: str, role: str, teams: tuple[str, ...], display_name: str,
+                        password_stdin: bool) -> None:
+    """Create an account."""
+    from casefile.auth import services
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            raise click.ClickException("The passwords differ.")
+    try:
+        user = services.create_user(None, username=username, role=role, password=password, teams=teams,
+                                    display_name=display_name)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.role} {user.username}" + (f" in {', '.join(teams)}" if teams else "") + ".")
+
+
+@main.command("demo")
+@click.option("--cases", "case_count", default=200, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--seed", default=2025, show_default=True, help="Random seed, for a repeatable organisation.")
+@with_appcontext
+def demo_command(case_count: int, seed: int) -> None:
+    """Fill an empty instance with a demo organisation (fictional people)."""
+    from casefile.demo.generator import DemoRefused, build_demo
+
+    try:
+        accounts = build_demo(case_count=case_count, seed=seed)
+        db.session.commit()
+    except DemoRefused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Demo organisation created with {case_count} fictional cases.")
+    click.echo("Accounts (passwords are shown once, write them down):")
+    for username, role, password in accounts:
+        click.echo(f"  {role:<12} {username:<14} {password}")
+
+
+@main.command("admin-hint", hidden=True)
+@with_appcontext
+def admin_hint_command() -> None:
+    """Print how to create the first admin when there is none (used by make run)."""
+    from casefile.auth.services import count_admins
+
+    if count_admins() == 0:
+        click.echo("No admin account exists yet. Create one with:")
+        click.echo("  .venv/bin/casefile users create --username admin --role admin")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,129 @@
+"""Settings read once from ``CASEFILE_*`` environment variables.
+
+In production mode a missing secret refuses to start; in development the secrets are
+generated once into the instance folder (mode 0600) so ``make run`` works on a fresh clone.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Mapping
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable instance."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the factory needs, typed and immutable."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    master_key_file: Path
+    production: bool = False
+    https: bool = False
+    redis_url: str | None = None
+    idle_timeout: timedelta = timedelta(minutes=30)
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 2
+    page_size: int = 25
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def flask_config(self) -> dict[str, object]:
+        """The Flask/extension configuration keys derived from these settings."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.https,
+            "SESSION_COOKIE_NAME": "casefile_session",
+            "PERMANENT_SESSION_LIFETIME": self.idle_timeout,
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+            "WTF_CSRF_ENABLED": True,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "BABEL_DEFAULT_LOCALE": "en",
+            "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+            "CASEFILE_SETTINGS": self,
+            **dict(self.extra),
+        }
+
+
+def engine_options(url: str) -> dict[str, object]:
+    """Pool options per backend: SQLite waits for its single writer instead of failing."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _read_or_create_secret(path: Path, nbytes: int, production: bool, what: str) -> bytes:
+    if path.exists():
+        data = path.read_bytes().strip()
+        if not data:
+            raise ConfigError(f"{what} file {path} is empty.")
+        return data
+    if production:
+        raise ConfigError(f"{what} file {path} does not exist (set CASEFILE_{what.upper().replace(' ', '_')}_FILE).")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = secrets.token_hex(nbytes).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data + b"\n")
+    return data
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read ``CASEFILE_*`` once. Raises ConfigError with one clear line when unusable."""
+    env = os.environ if env is None else env
+    production = env.get("CASEFILE_ENV", "development").strip().lower() == "production"
+    instance = Path(env.get("CASEFILE_INSTANCE", "instance")).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+
+    database_url = env.get("CASEFILE_DATABASE_URL") or f"sqlite:///{instance / 'casefile.sqlite3'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    secret_key = env.get("CASEFILE_SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise ConfigError("CASEFILE_SECRET_KEY is required in production.")
+        secret_key = _read_or_create_secret(instance / "secret_key", 32, False, "secret key").decode()
+    elif len(secret_key) < 32:
+        raise ConfigError("CASEFILE_SECRET_KEY must be at least 32 characters.")
+
+    master_key_file = Path(env.get("CASEFILE_MASTER_KEY_FILE") or instance / "master.key").resolve()
+    _read_or_create_secret(master_key_file, 32, production, "master key")
+
+    try:
+        idle_minutes = int(env.get("CASEFILE_IDLE_TIMEOUT_MINUTES", "30"))
+    except ValueError as exc:
+        raise ConfigError("CASEFILE_IDLE_TIMEOUT_MINUTES must be a whole number.") from exc
+    if idle_minutes < 1:
+        raise ConfigError("CASEFILE_IDLE_TIMEOUT_MINUTES must be at least 1.")
+
+    values: dict[str, object] = {
+        "instance_path": instance,
+        "database_url": database_url,
+        "secret_key": secret_key,
+        "master_key_file": master_key_file,
+        "production": production,
+        "https": _flag(env, "CASEFILE_HTTPS"),
+        "redis_url": env.get("CASEFILE_REDIS_URL") or None,
+        "idle_timeout": timedelta(minutes=idle_minutes),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+"""Field types and validators that every form shares."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectMultipleField, StringField, widgets
+from wtforms.validators import ValidationError
+
+from casefile.core.partial_dates import InvalidDate, PartialDate
+
+
+def strip_text(value: Any) -> Any:
+    """Trim surrounding white space; keep everything else exactly as typed."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form: FlaskForm, field: Field) -> None:
+    """Refuse null bytes and other control characters (tabs and newlines only where multi-line)."""
+    value = field.data
+    if not isinstance(value, str):
+        return
+    multiline = bool(getattr(field, "multiline", False))
+    for ch in value:
+        if ch in "\r\n\t" and multiline:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in "\u2028\u2029":
+            raise ValidationError(_l("Remove control characters and null bytes."))
+
+
+def own_errors(field: Field) -> list[str]:
+    """A list field's own messages, without its entries' nested error dicts and lists."""
+    return [str(error) for error in field.errors if not isinstance(error, (dict, list, tuple))]
+
+
+class TextField(StringField):
+    """A single-line text field: trimmed, no control characters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("filters", [strip_text])
+        validators = list(kwargs.pop("validators", None) or [])
+        super().__init__(*args, validators=[no_control_characters, *validators], **kwargs)
+
+
+class PartialDateField(StringField):
+    """A date known to the year, month or day: ``2017``, ``2017-08``, ``2017-08-14``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("description", _l("YYYY, YYYY-MM or YYYY-MM-DD"))
+        super().__init__(*args, **kwargs)
+        self.parsed: PartialDate | None = None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.parsed = None
+        raw = (valuelist[0] if valuelist else "") or ""
+        self.data = raw.strip()
+        if not self.data:
+            return
+        try:
+            self.parsed = PartialDate.parse(self.data)
+        except InvalidDate as exc:
+            self.parsed = None
+            raise ValueError(str(exc)) from exc
+
+    def process_data(self, value: Any) -> None:
+        self.parsed = value if isinstance(value, PartialDate) else None
+        self.data = value.isoformat() if isinstance(value, PartialDate) else (value or "")
+
+    def _value(self) -> str:
+        return self.data or ""
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as checkboxes (works without JavaScript)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

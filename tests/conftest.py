@@ -1,0 +1,137 @@
+"""Fixtures: a real app on a real database (SQLite, or PostgreSQL when asked), actors, clients."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from casefile.app import create_app
+from casefile.config import load_settings
+from casefile.db import defer_sqlite_write_lock
+from casefile.extensions import db
+from tests.factories import Factory
+from tests.helpers import WebSession
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """A fresh, uniquely named database on the server, dropped afterwards."""
+    url = make_url(base_url).set(drivername="postgresql+psycopg")
+    name = f"casefile_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("CASEFILE_TEST_DATABASE_URL")
+    if server:
+        yield from _postgres_database(server)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'casefile.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never share the test's app context.
+
+    Flask reuses an app context that is already pushed, and with it ``g`` and the database
+    session; each request here runs in an empty contextvars context, as in a real server.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_app(instance: Path, database_url: str, **overrides: object) -> Flask:
+    """An app with cheap argon2 parameters (the real ones are tested separately)."""
+    settings = load_settings(
+        {"CASEFILE_INSTANCE": str(instance), "CASEFILE_DATABASE_URL": database_url},
+        argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1,
+    )
+    app = create_app(settings, TESTING=True, **overrides)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _session_app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Flask]:
+    app = make_app(tmp_path_factory.mktemp("instance"), database_url)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(_session_app: Flask) -> Iterator[Flask]:
+    """The app, with every table emptied after the test."""
+    yield _session_app
+    _empty_all_tables(_session_app)
+
+
+@pytest.fixture
+def factory(app: Flask) -> Iterator[Factory]:
+    """Rows made through the services, in the test's own app context (never a request's)."""
+    defer_sqlite_write_lock()
+    with app.app_context():
+        yield Factory(app)
+        db.session.remove()
+
+
+@pytest.fixture
+def web(app: Flask) -> WebSession:
+    """An anonymous browser-like session on the test client."""
+    return WebSession(app.test_client())
+
+
+@pytest.fixture
+def login(app: Flask, factory: Factory):  # type: ignore[no-untyped-def]
+    """``login(user)`` returns a WebSession logged in as that user."""
+
+    def _login(user) -> WebSession:  # type: ignore[no-untyped-def]
+        session = WebSession(app.test_client())
+        session.login(user.username, factory.password)
+        return session
+
+    return _login
+
+
+@pytest.fixture
+def fresh_app(app: Flask, database_url: str, tmp_path: Path) -> Flask:
+    """A second app on the same database, for tests that add routes before its first request."""
+    return make_app(tmp_path, database_url)

@@ -1,0 +1,46 @@
+"""A thin browser-like wrapper over Flask's test client: logs in, carries the CSRF token."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_in(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class WebSession:
+    """One user's browser: cookies persist, forms carry the CSRF token of the session."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self._token: str | None = None
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.client.get(url, **kwargs)
+
+    def token(self, page: str = "/login") -> str:
+        if self._token is None:
+            self._token = csrf_token_in(self.client.get(page, follow_redirects=True).get_data(as_text=True))
+        return self._token
+
+    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> TestResponse:
+        payload = dict(data or {})
+        if csrf:
+            payload.setdefault("csrf_token", self.token())
+        return self.client.post(url, data=payload, **kwargs)
+
+    def login(self, username: str, password: str) -> TestResponse:
+        response = self.post("/login", {"username": username, "password": password})
+        assert response.status_code == 302, f"login of {username} failed"
+        self._token = None  # the session was renewed at login
+        self.token("/")
+        return response
