@@ -53,7 +53,7 @@ def generate(case_count: int, seed: int = 7, progress: bool = True) -> None:
             persons.append({
                 "id": person_id, "sex": record.sex, "birth_date": record.birth_date, "ethnicity": "Kazakh",
                 "prc_id": record.prc_id, "iin": record.iin, "hometown_code": record.hometown_code,
-                "hometown_prefecture_code": record.hometown_prefecture_code, "hometown_village": record.village,
+                "hometown_village": record.village,
                 "occupation": record.occupation, "citizenship": record.citizenship, "kz_documents": "",
                 "kazakhstan_ties": "",
             })
@@ -67,6 +67,7 @@ def generate(case_count: int, seed: int = 7, progress: bool = True) -> None:
             cases.append({
                 "id": person_id, "reference": f"KZ-2024-{person_id:06d}", "person_id": person_id,
                 "team_id": team_ids[offset % len(team_ids)], "status": record.status,
+                "prefecture_code": record.hometown_prefecture_code,
                 "verification_level": record.verification_level, "detained_on": record.detained_on,
                 "last_contact_on": record.last_contact_on, "detention_facility": record.detention_facility,
                 "detention_city": "", "alleged_reasons": record.alleged_reasons, "alleged_reason_other": "",

@@ -28,9 +28,9 @@ def case_visibility(user: User) -> ColumnElement[bool]:
     named = select(case_named_users.c.case_id).where(case_named_users.c.user_id == user.id)
     own_or_named = or_(Case.created_by_id == user.id, Case.id.in_(named))
     if user.role == Role.COORDINATOR:
-        return or_(Case.restricted.is_(False), own_or_named)
+        return or_(Case.restricted == false(), own_or_named)
     team_ids = user.team_ids
-    in_team = and_(Case.team_id.in_(team_ids), Case.restricted.is_(False)) if team_ids else false()
+    in_team = and_(Case.team_id.in_(team_ids), Case.restricted == false()) if team_ids else false()
     return or_(in_team, own_or_named)
 
 

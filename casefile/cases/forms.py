@@ -30,16 +30,6 @@ NAME_KIND_CHOICES = [
     (NameKind.DOCUMENT.value, _l("As written on a document")),
 ]
 SEX_CHOICES = [("", _l("Unknown")), ("M", _l("Male")), ("F", _l("Female"))]
-CITIZENSHIP_CHOICES = [
-    (Citizenship.UNKNOWN.value, _l("Unknown")),
-    (Citizenship.KAZAKHSTAN.value, _l("Kazakhstan citizen")),
-    (Citizenship.RESIDENCE_PERMIT.value, _l("Kazakhstan residence permit")),
-    (Citizenship.KANDAS.value, _l("Kandas (ethnic-Kazakh returnee status)")),
-    (Citizenship.PRC_ONLY.value, _l("PRC citizen only")),
-    (Citizenship.DUAL_CLAIM.value, _l("Dual claim")),
-]
-
-
 def _choices(vocabulary: dict) -> list[tuple[str, str]]:
     return [(str(key), value) for key, value in vocabulary.items()]
 
@@ -92,7 +82,8 @@ class CaseForm(FlaskForm):
     hometown_code = SelectField(_l("Hometown (prefecture or county)"), choices=[], default="")
     hometown_village = TextField(_l("Village or township"), validators=[Length(max=200)])
     occupation = TextField(_l("Occupation"), validators=[Length(max=200)])
-    citizenship = SelectField(_l("Citizenship status"), choices=CITIZENSHIP_CHOICES, default="unknown")
+    citizenship = SelectField(_l("Citizenship status"), choices=_choices(vocab.CITIZENSHIP),
+                              default=Citizenship.UNKNOWN.value)
     kz_documents = TextField(_l("Kazakh document numbers"), validators=[Length(max=200)],
                              description=_l("Passport, residence permit or kandas certificate"))
     kazakhstan_ties = LongText(_l("Ties to Kazakhstan"), max_length=5000)

@@ -24,7 +24,7 @@ from casefile.core.errors import InvalidInput, NotAllowed
 from casefile.core.partial_dates import PartialDate
 from casefile.db import utcnow
 from casefile.extensions import db
-from casefile.people.services import PersonInput, apply_person, new_person
+from casefile.people.services import PersonInput, apply_person, new_person, prefecture_code
 
 CASE_FIELDS = (
     "team_id", "verification_level", "detained_on", "last_contact_on", "trial_on", "release_on",
@@ -141,6 +141,7 @@ def open_case(actor: User, data: CaseInput) -> Case:
 def _apply_case_fields(case: Case, data: CaseInput) -> None:
     for name in CASE_FIELDS:
         setattr(case, name, getattr(data, name))
+    case.prefecture_code = prefecture_code(case.person.hometown_code)
     case.alleged_reasons = sorted(set(data.alleged_reasons))
     case.named_users = _named_users(data.named_user_ids) if data.restricted else []
 
@@ -205,10 +206,14 @@ def add_timeline_event(actor: User, case: Case, *, kind: str, occurred_on: Parti
     return event
 
 
-def view_case(actor: User, reference: str) -> Case:
-    """Fetch a case for reading and record that ``actor`` viewed it (404 when not visible)."""
+def view_case(actor: User, reference: str, page: str = "case") -> Case:
+    """Fetch a case for reading and record that ``actor`` viewed it (404 when not visible).
+
+    ``page`` says which page showed the content (the case page, its edit form, a reporter form).
+    """
     case = access.get_case(actor, reference)
-    audit.record(actor, "case.view", object_type="case", object_id=case.id, case_ref=case.reference)
+    audit.record(actor, "case.view", object_type="case", object_id=case.id, case_ref=case.reference,
+                 details={"page": page, "contacts_shown": access.can_see_contacts(actor, case)})
     return case
 
 

@@ -127,7 +127,7 @@ def show(reference: str) -> str:
 @access.roles(*CASE_ROLES)
 def edit(reference: str) -> Response | str | tuple[str, int]:
     actor = _actor()
-    case = access.get_case(actor, reference)
+    case = access.get_case(actor, reference) if _is_post() else services.view_case(actor, reference, "edit")
     form = CaseForm(obj=None) if _is_post() else _form_from_case(case)
     _fill_choices(form)
     if form.add_name.data:
@@ -229,7 +229,7 @@ def new_reporter(reference: str) -> Response | str | tuple[str, int]:
 @access.roles(*CASE_ROLES)
 def edit_reporter(reference: str, reporter_id: int) -> Response | str | tuple[str, int]:
     actor = _actor()
-    case = access.get_case(actor, reference)
+    case = access.get_case(actor, reference) if _is_post() else services.view_case(actor, reference, "reporter")
     try:
         reporter = services.get_reporter(case, reporter_id)
     except DomainError:

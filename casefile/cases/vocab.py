@@ -18,6 +18,15 @@ STATUSES = {
     "unknown": _l("Unknown"),
 }
 
+CITIZENSHIP = {
+    "unknown": _l("Unknown"),
+    "kazakhstan": _l("Kazakhstan citizen"),
+    "residence_permit": _l("Kazakhstan residence permit"),
+    "kandas": _l("Kandas (ethnic-Kazakh returnee status)"),
+    "prc_only": _l("PRC citizen only"),
+    "dual_claim": _l("Dual claim"),
+}
+
 VERIFICATION_LEVELS = {
     0: _l("L0 · Unverified mention"),
     1: _l("L1 · One testimony of a named relative"),

@@ -48,8 +48,6 @@ class Person(db.Model):
     prc_id: Mapped[str | None] = mapped_column(String(18), index=True)
     iin: Mapped[str | None] = mapped_column(String(12), index=True)
     hometown_code: Mapped[str | None] = mapped_column(String(6))
-    # Denormalised from the gazetteer so the case list filters by prefecture in SQL.
-    hometown_prefecture_code: Mapped[str | None] = mapped_column(String(6), index=True)
     hometown_village: Mapped[str] = mapped_column(String(200), default="")
     occupation: Mapped[str] = mapped_column(String(200), default="")
     citizenship: Mapped[str] = mapped_column(String(20), default=Citizenship.UNKNOWN.value)

@@ -108,7 +108,6 @@ def new_person(data: PersonInput) -> Person:
     values = _normalised(data)
     rows = _check_names(data.names)
     person = Person(**values)
-    person.hometown_prefecture_code = _prefecture_code(person.hometown_code)
     db.session.add(person)
     db.session.flush()
     _set_names(person, rows)
@@ -122,13 +121,13 @@ def apply_person(person: Person, data: PersonInput) -> list[str]:
     changed = [name for name, value in values.items() if getattr(person, name) != value]
     for name in changed:
         setattr(person, name, values[name])
-    person.hometown_prefecture_code = _prefecture_code(person.hometown_code)
     if [(n.script, n.kind, n.text) for n in person.names] != rows:
         _set_names(person, rows)
         changed.append("names")
     return [f"person.{name}" for name in changed]
 
 
-def _prefecture_code(code: str | None) -> str | None:
-    place = prefecture_of(code) if code else None
+def prefecture_code(hometown_code: str | None) -> str | None:
+    """The prefecture of a hometown code from the gazetteer (None when unknown)."""
+    place = prefecture_of(hometown_code) if hometown_code else None
     return place.code if place else None

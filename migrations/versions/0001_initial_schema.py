@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 08:45:35.802506
+Create Date: 2026-11-24 08:52:37.525647
 
 """
 from alembic import op
@@ -49,7 +49,6 @@ def upgrade():
     sa.Column('prc_id', sa.String(length=18), nullable=True),
     sa.Column('iin', sa.String(length=12), nullable=True),
     sa.Column('hometown_code', sa.String(length=6), nullable=True),
-    sa.Column('hometown_prefecture_code', sa.String(length=6), nullable=True),
     sa.Column('hometown_village', sa.String(length=200), nullable=False),
     sa.Column('occupation', sa.String(length=200), nullable=False),
     sa.Column('citizenship', sa.String(length=20), nullable=False),
@@ -60,7 +59,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons'))
     )
     with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_persons_hometown_prefecture_code'), ['hometown_prefecture_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_persons_iin'), ['iin'], unique=False)
         batch_op.create_index(batch_op.f('ix_persons_prc_id'), ['prc_id'], unique=False)
 
@@ -95,6 +93,7 @@ def upgrade():
     sa.Column('reference', sa.String(length=20), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('prefecture_code', sa.String(length=6), nullable=True),
     sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('verification_level', sa.Integer(), nullable=False),
     sa.Column('detained_on', sa.String(length=10).with_variant(sa.String(length=10, collation='C'), 'postgresql'), nullable=True),
@@ -119,18 +118,20 @@ def upgrade():
     sa.UniqueConstraint('reference', name=op.f('uq_cases_reference'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_access', ['restricted', 'team_id', 'created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_created_by_id'), ['created_by_id'], unique=False)
-        batch_op.create_index('ix_cases_detained_id', ['detained_on', 'id'], unique=False)
+        batch_op.create_index('ix_cases_detained_id', ['detained_on', 'id', 'restricted', 'team_id', 'created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
-        batch_op.create_index('ix_cases_team_updated', ['team_id', 'updated_at', 'id'], unique=False)
-        batch_op.create_index('ix_cases_updated_id', ['updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_cases_prefecture', ['prefecture_code', 'status', 'detained_on'], unique=False)
+        batch_op.create_index('ix_cases_status', ['status', 'detained_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_team_id'), ['team_id'], unique=False)
+        batch_op.create_index('ix_cases_updated_id', ['updated_at', 'id', 'restricted', 'team_id', 'created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_verification_level'), ['verification_level'], unique=False)
 
     op.create_table('person_names',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('script', sa.String(length=10).with_variant(sa.String(length=10, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('script', sa.String(length=10), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('text', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
@@ -278,11 +279,13 @@ def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_verification_level'))
         batch_op.drop_index('ix_cases_updated_id')
-        batch_op.drop_index('ix_cases_team_updated')
-        batch_op.drop_index(batch_op.f('ix_cases_status'))
+        batch_op.drop_index(batch_op.f('ix_cases_team_id'))
+        batch_op.drop_index('ix_cases_status')
+        batch_op.drop_index('ix_cases_prefecture')
         batch_op.drop_index(batch_op.f('ix_cases_person_id'))
         batch_op.drop_index('ix_cases_detained_id')
         batch_op.drop_index(batch_op.f('ix_cases_created_by_id'))
+        batch_op.drop_index('ix_cases_access')
 
     op.drop_table('cases')
     op.drop_table('users')
@@ -291,7 +294,6 @@ def downgrade():
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_persons_prc_id'))
         batch_op.drop_index(batch_op.f('ix_persons_iin'))
-        batch_op.drop_index(batch_op.f('ix_persons_hometown_prefecture_code'))
 
     op.drop_table('persons')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:

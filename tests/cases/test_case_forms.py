@@ -55,7 +55,7 @@ def test_create_case_through_the_form(login, advocate, factory) -> None:  # type
     assert case.person.names[1].script == "chinese"
     assert case.person.names[0].script == "cyrillic"
     assert case.status_events[0].source == "Testimony of the daughter"
-    assert case.person.hometown_prefecture_code == "654000"
+    assert case.prefecture_code == "654000"
 
 
 def test_references_are_unique_and_sequential(login, advocate) -> None:  # type: ignore[no-untyped-def]
