@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from casefile.config import Settings, load_settings
@@ -18,6 +18,8 @@ _tripwire_installed = False
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "en"  # command-line messages
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
