@@ -30,6 +30,7 @@ class Settings:
     https: bool = False
     redis_url: str | None = None
     idle_timeout: timedelta = timedelta(minutes=30)
+    session_max_age: timedelta = timedelta(hours=12)
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 2
@@ -46,10 +47,16 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.https,
             "SESSION_COOKIE_NAME": "casefile_session",
-            "PERMANENT_SESSION_LIFETIME": self.idle_timeout,
+            # The cookie lives at most as long as a session may; idle time is checked per request.
+            "PERMANENT_SESSION_LIFETIME": self.session_max_age,
+            "CASEFILE_IDLE_TIMEOUT": self.idle_timeout,
+            "CASEFILE_SESSION_MAX_AGE": self.session_max_age,
             "SESSION_REFRESH_EACH_REQUEST": True,
             "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
             "WTF_CSRF_ENABLED": True,
+            # Pages send no Referer (Referrer-Policy: no-referrer), so the HTTPS Referer check
+            # would refuse every form; the signed token and SameSite cookie carry the protection.
+            "WTF_CSRF_SSL_STRICT": False,
             "WTF_CSRF_TIME_LIMIT": None,
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
             "BABEL_DEFAULT_LOCALE": "en",
@@ -106,7 +113,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigError("CASEFILE_SECRET_KEY must be at least 32 characters.")
 
     master_key_file = Path(env.get("CASEFILE_MASTER_KEY_FILE") or instance / "master.key").resolve()
-    _read_or_create_secret(master_key_file, 32, production, "master key")
+    master_key = _read_or_create_secret(master_key_file, 32, production, "master key")
+    try:
+        if len(bytes.fromhex(master_key.decode())) != 32:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(f"Master key file {master_key_file} must hold 64 hexadecimal characters.") from exc
 
     try:
         idle_minutes = int(env.get("CASEFILE_IDLE_TIMEOUT_MINUTES", "30"))
@@ -114,6 +126,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigError("CASEFILE_IDLE_TIMEOUT_MINUTES must be a whole number.") from exc
     if idle_minutes < 1:
         raise ConfigError("CASEFILE_IDLE_TIMEOUT_MINUTES must be at least 1.")
+    try:
+        max_hours = int(env.get("CASEFILE_SESSION_MAX_HOURS", "12"))
+    except ValueError as exc:
+        raise ConfigError("CASEFILE_SESSION_MAX_HOURS must be a whole number.") from exc
+    if not 1 <= max_hours <= 24 * 7:
+        raise ConfigError("CASEFILE_SESSION_MAX_HOURS must be between 1 and 168.")
 
     values: dict[str, object] = {
         "instance_path": instance,
@@ -124,6 +142,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "https": _flag(env, "CASEFILE_HTTPS"),
         "redis_url": env.get("CASEFILE_REDIS_URL") or None,
         "idle_timeout": timedelta(minutes=idle_minutes),
+        "session_max_age": timedelta(hours=max_hours),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

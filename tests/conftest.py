@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -78,7 +79,7 @@ def make_app(instance: Path, database_url: str, **overrides: object) -> Flask:
 def _session_app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Flask]:
     app = make_app(tmp_path_factory.mktemp("instance"), database_url)
     with app.app_context():
-        db.create_all()
+        upgrade()  # the real migrations, triggers included
     yield app
     with app.app_context():
         db.session.remove()
@@ -86,15 +87,25 @@ def _session_app(tmp_path_factory: pytest.TempPathFactory, database_url: str) ->
 
 
 def _empty_all_tables(app: Flask) -> None:
+    """Empty every table between tests, lifting the audit table's append-only triggers briefly."""
     with app.app_context():
         db.session.remove()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
+                connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
             else:
+                triggers = connection.execute(text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+                )).all()
+                for name, _sql in triggers:
+                    connection.execute(text(f'DROP TRIGGER "{name}"'))
                 for table in tables:
                     connection.execute(text(f"DELETE FROM {table}"))
+                for _name, sql in triggers:
+                    connection.execute(text(sql))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from casefile import access, audit
-from casefile.auth import services
+from casefile.auth import services, sessions
 from casefile.auth.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -38,6 +38,7 @@ def login() -> Response | str:
             session.clear()
             login_user(user)
             session.permanent = True
+            sessions.start()
             return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
         flash(_("Login failed."), "error")
     return render_template("auth/login.html", form=form)

@@ -16,22 +16,12 @@ from casefile.people.names import detect_script, script_error
 MAX_NAME = 200
 MAX_NARRATIVE = 100_000
 
-SCRIPT_CHOICES = [
-    ("auto", _l("Detect from the text")),
-    ("cyrillic", _l("Kazakh Cyrillic")),
-    ("latin", _l("Latin")),
-    ("chinese", _l("Chinese")),
-    ("arabic", _l("Arabic-script Kazakh")),
-]
-NAME_KIND_CHOICES = [
-    (NameKind.PRIMARY.value, _l("Primary")),
-    (NameKind.ALIAS.value, _l("Alias / other spelling")),
-    (NameKind.PATRONYMIC.value, _l("Patronymic form")),
-    (NameKind.DOCUMENT.value, _l("As written on a document")),
-]
 SEX_CHOICES = [("", _l("Unknown")), ("M", _l("Male")), ("F", _l("Female"))]
 def _choices(vocabulary: dict) -> list[tuple[str, str]]:
     return [(str(key), value) for key, value in vocabulary.items()]
+
+
+SCRIPT_CHOICES = [("auto", _l("Detect from the text")), *_choices(vocab.SCRIPTS)]
 
 
 class LongText(TextAreaField):
@@ -49,7 +39,7 @@ class NameEntry(Form):
 
     text = TextField(_l("Name"), validators=[Length(max=MAX_NAME)])
     script = SelectField(_l("Script"), choices=SCRIPT_CHOICES, default="auto")
-    kind = SelectField(_l("Kind"), choices=NAME_KIND_CHOICES, default=NameKind.ALIAS.value)
+    kind = SelectField(_l("Kind"), choices=_choices(vocab.NAME_KINDS), default=NameKind.ALIAS.value)
 
     def validate_text(self, field: TextField) -> None:
         if not field.data:

@@ -27,6 +27,20 @@ CITIZENSHIP = {
     "dual_claim": _l("Dual claim"),
 }
 
+SCRIPTS = {
+    "cyrillic": _l("Kazakh Cyrillic"),
+    "latin": _l("Latin"),
+    "chinese": _l("Chinese"),
+    "arabic": _l("Arabic-script Kazakh"),
+}
+
+NAME_KINDS = {
+    "primary": _l("Primary"),
+    "alias": _l("Alias / other spelling"),
+    "patronymic": _l("Patronymic form"),
+    "document": _l("As written on a document"),
+}
+
 VERIFICATION_LEVELS = {
     0: _l("L0 · Unverified mention"),
     1: _l("L1 · One testimony of a named relative"),

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from casefile import access, audit
+from casefile.auth import sessions
 from casefile.extensions import db
 
 CONTENT_SECURITY_POLICY = (
@@ -56,6 +57,7 @@ def _error_page(code: int, title: str, message: str) -> tuple[str, int]:
 def register(app: Flask) -> None:
     """Install the request lifecycle on the app."""
     app.before_request(_remember_client)
+    app.before_request(sessions.enforce_timeouts)
     app.before_request(access.enforce_route_policy)
     app.after_request(_finish_transaction)
     app.after_request(_security_headers)

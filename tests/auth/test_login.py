@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from casefile.audit.models import AuditEvent
@@ -65,15 +66,22 @@ def test_session_cookie_flags(web, factory) -> None:  # type: ignore[no-untyped-
     assert "Secure" not in cookie
 
 
-def test_idle_timeout_ends_the_session(app, web, factory) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("setting", "reason"), [("CASEFILE_IDLE_TIMEOUT", "idle"),
+                                                ("CASEFILE_SESSION_MAX_AGE", "absolute")])
+def test_timeouts_end_the_session_and_are_recorded(app, web, factory, setting, reason) -> None:  # type: ignore[no-untyped-def]
     user = factory.user("advocate")
     web.login(user.username, factory.password)
-    original = app.permanent_session_lifetime
+    assert web.get("/cases").status_code == 200
+    original = app.config[setting]
     try:
-        app.permanent_session_lifetime = timedelta(seconds=-1)  # every session is already idle too long
-        assert web.get("/cases").status_code == 302
+        app.config[setting] = timedelta(seconds=-1)  # every session is already too old
+        response = web.get("/cases")
     finally:
-        app.permanent_session_lifetime = original
+        app.config[setting] = original
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert web.get("/cases").status_code == 302  # and it stays ended
+    expired = _events("session.expired")
+    assert [(e.actor_username, e.details) for e in expired] == [(user.username, '{"reason":"%s"}' % reason)]
 
 
 def test_deactivation_ends_the_session_at_once(login, factory) -> None:  # type: ignore[no-untyped-def]
