@@ -96,13 +96,17 @@ def _read_or_create_secret(path: Path, nbytes: int, production: bool, what: str)
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Read ``CASEFILE_*`` once. Raises ConfigError with one clear line when unusable."""
     env = os.environ if env is None else env
-    production = env.get("CASEFILE_ENV", "development").strip().lower() == "production"
+    mode = env.get("CASEFILE_ENV", "development").strip().lower()
+    if mode not in ("development", "production"):
+        raise ConfigError("CASEFILE_ENV must be 'development' or 'production'.")
+    production = mode == "production"
     instance = Path(env.get("CASEFILE_INSTANCE", "instance")).resolve()
     instance.mkdir(parents=True, exist_ok=True)
 
     database_url = env.get("CASEFILE_DATABASE_URL") or f"sqlite:///{instance / 'casefile.sqlite3'}"
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    for scheme in ("postgresql://", "postgres://"):
+        if database_url.startswith(scheme):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix(scheme)
 
     secret_key = env.get("CASEFILE_SECRET_KEY", "")
     if not secret_key:

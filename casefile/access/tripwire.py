@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 SCOPED = {"casefile_scope": "access"}
@@ -35,8 +35,24 @@ def unscoped(reason: str) -> dict[str, str]:
     return {"casefile_scope": f"unscoped: {reason}"}
 
 
-def _guarded_mappers(state: ORMExecuteState) -> list[str]:
-    return [m.local_table.name for m in state.all_mappers if getattr(m.local_table, "name", None) in _GUARDED_TABLES]
+def _guarded_tables(statement: Any) -> set[str]:
+    """Case-owned tables the statement reads outside a scoped select: joins, subqueries, EXISTS.
+
+    A select that came through ``casefile.access`` is not looked into (a count over a scoped
+    subquery is fine); a select of case rows anywhere else is reported.
+    """
+    found: set[str] = set()
+    stack = [statement]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, Table):
+            if element.name in _GUARDED_TABLES:
+                found.add(element.name)
+            continue
+        if getattr(element, "_execution_options", {}).get("casefile_scope"):
+            continue
+        stack.extend(element.get_children())
+    return found
 
 
 def install_tripwire(session_factory: Any = Session) -> None:
@@ -48,6 +64,6 @@ def install_tripwire(session_factory: Any = Session) -> None:
             return
         if state.execution_options.get("casefile_scope"):
             return
-        tables = _guarded_mappers(state)
+        tables = _guarded_tables(state.statement)
         if tables:
             raise UnscopedQuery(f"unscoped query on {', '.join(sorted(tables))}")

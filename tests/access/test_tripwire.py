@@ -108,7 +108,6 @@ def test_relationships_of_a_case_fetched_through_access_load(world) -> None:  # 
 
 # Gaps in the tripwire (app bug, see the report): statements whose first entity is not case-owned,
 # a count with select_from, and Core selects of the tables all read case rows unchecked.
-@pytest.mark.xfail(strict=True, reason="tripwire only inspects the statement's ORM entities")
 @pytest.mark.parametrize("statement", [
     lambda: select(func.count()).select_from(Case),
     lambda: select(User.username).join(Case, Case.created_by_id == User.id).join(Person).join(PersonName)
