@@ -46,12 +46,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _init_database_hooks(app)
 
     from casefile.admin.views import bp as admin_bp
+    from casefile.audit.views import bp as audit_bp
     from casefile.auth.views import bp as auth_bp
     from casefile.cases.views import bp as cases_bp
     from casefile.web import lifecycle, templating
     from casefile.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, cases_bp, admin_bp):
+    for blueprint in (web_bp, auth_bp, cases_bp, admin_bp, audit_bp):
         app.register_blueprint(blueprint)
     lifecycle.register(app)
     templating.register(app)

@@ -1,4 +1,4 @@
-"""The ``casefile`` command line: run, db, users, demo."""
+"""The ``casefile`` command line: run, db, users, demo, audit."""
 
 from __future__ import annotations
 
@@ -81,6 +81,39 @@ def demo_command(case_count: int, seed: int) -> None:
     click.echo("Accounts (passwords are shown once, write them down):")
     for username, role, password in accounts:
         click.echo(f"  {role:<12} {username:<14} {password}")
+
+
+@main.group("audit")
+def audit_commands() -> None:
+    """Check the audit trail."""
+
+
+@audit_commands.command("verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Walk the audit chain: exit 0 when it is intact, 1 naming the first broken event."""
+    from casefile.audit.verify import verify_chain
+
+    report = verify_chain(db.session)
+    # Recorded after the walk, whatever it found: the check itself is part of the trail.
+    audit.record(None, "audit.verify", object_type="audit_chain", outcome="success" if report.ok else "failure",
+                 details={"ok": report.ok, "count": report.count, "first_broken_seq": report.first_broken_seq,
+                          "kind": report.kind, "head_hash": report.head_hash})
+    db.session.commit()
+    if not report.ok:
+        raise click.ClickException(report.message)
+    click.echo(f"Audit chain intact: {report.count} events, head hash {report.head_hash}.")
+
+
+@audit_commands.command("head")
+@with_appcontext
+def audit_head_command() -> None:
+    """Print the head hash and the event count, to write down somewhere outside this server."""
+    from casefile.audit.verify import chain_head
+
+    count, _head_seq, head_hash = chain_head(db.session)
+    db.session.rollback()
+    click.echo(f"{count} events, head hash {head_hash}")
 
 
 @main.command("admin-hint", hidden=True)

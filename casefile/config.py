@@ -35,6 +35,8 @@ class Settings:
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 2
     page_size: int = 25
+    audit_failed_login_burst: int = 5
+    audit_views_per_hour: int = 50
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -51,6 +53,8 @@ class Settings:
             "PERMANENT_SESSION_LIFETIME": self.session_max_age,
             "CASEFILE_IDLE_TIMEOUT": self.idle_timeout,
             "CASEFILE_SESSION_MAX_AGE": self.session_max_age,
+            "CASEFILE_AUDIT_FAILED_LOGIN_BURST": self.audit_failed_login_burst,
+            "CASEFILE_AUDIT_VIEWS_PER_HOUR": self.audit_views_per_hour,
             "SESSION_REFRESH_EACH_REQUEST": True,
             "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
             "WTF_CSRF_ENABLED": True,
@@ -91,6 +95,13 @@ def _read_or_create_secret(path: Path, nbytes: int, production: bool, what: str)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data + b"\n")
     return data
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default)).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1.")
+    return int(raw)
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -137,6 +148,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if not 1 <= max_hours <= 24 * 7:
         raise ConfigError("CASEFILE_SESSION_MAX_HOURS must be between 1 and 168.")
 
+    burst = _positive_int(env, "CASEFILE_AUDIT_FAILED_LOGIN_BURST", 5)
+    views_per_hour = _positive_int(env, "CASEFILE_AUDIT_VIEWS_PER_HOUR", 50)
+
     values: dict[str, object] = {
         "instance_path": instance,
         "database_url": database_url,
@@ -147,6 +161,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "redis_url": env.get("CASEFILE_REDIS_URL") or None,
         "idle_timeout": timedelta(minutes=idle_minutes),
         "session_max_age": timedelta(hours=max_hours),
+        "audit_failed_login_burst": burst,
+        "audit_views_per_hour": views_per_hour,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import hashlib
 import json
 from contextvars import ContextVar
 from datetime import datetime
+from json.encoder import encode_basestring  # the C escaper json.dumps uses
 from typing import Any
 
 from sqlalchemy import select, text
@@ -26,10 +27,29 @@ def set_client(address: str) -> None:
     _client_addr.set(address[:64])
 
 
+# The hashed fields, in the order of the canonical serialisation (and of ``canonical_event``'s
+# parameters, so a selected row can be passed as it comes).
+CANONICAL_FIELDS = (
+    "seq", "occurred_at", "actor_id", "actor_username", "actor_role", "action", "object_type",
+    "object_id", "case_ref", "client_addr", "outcome", "details", "prev_hash",
+)
+CANONICAL_VERSION = "casefile.audit/1"
+_VERSION_PREFIX = f"[{encode_basestring(CANONICAL_VERSION)},"
+
+
+def canonical_time(moment: datetime) -> str:
+    """A timestamp as the chain hashes it: ``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC.
+
+    Always six fraction digits. It is also the text SQLAlchemy stores on SQLite, and what
+    ``to_char(occurred_at, 'YYYY-MM-DD HH24:MI:SS.US')`` gives on PostgreSQL, so the verifier
+    can read it from the database as it is.
+    """
+    return moment.isoformat(sep=" ", timespec="microseconds")
+
+
 def canonical_event(
-    *,
     seq: int,
-    occurred_at: datetime,
+    occurred_at: str,
     actor_id: int | None,
     actor_username: str,
     actor_role: str,
@@ -42,44 +62,39 @@ def canonical_event(
     details: str,
     prev_hash: str,
 ) -> bytes:
-    """The exact bytes an event's hash covers: sorted-key JSON of every field."""
-    payload = {
-        "seq": seq,
-        "occurred_at": occurred_at.isoformat(timespec="microseconds"),
-        "actor_id": actor_id,
-        "actor_username": actor_username,
-        "actor_role": actor_role,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "case_ref": case_ref,
-        "client_addr": client_addr,
-        "outcome": outcome,
-        "details": details,
-        "prev_hash": prev_hash,
-    }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    """The exact bytes an event's hash covers (format ``casefile.audit/1``).
+
+    A JSON array (RFC 8259) of a version tag and every field in ``CANONICAL_FIELDS`` order,
+    without whitespace, encoded as UTF-8::
+
+        ["casefile.audit/1",seq,"occurred_at",actor_id,"actor_username","actor_role",
+         "action","object_type","object_id","case_ref","client_addr","outcome","details",
+         "prev_hash"]
+
+    Integers are decimal; an absent ``actor_id`` or ``case_ref`` is ``null`` (so it differs
+    from ""); ``occurred_at`` is ``canonical_time``'s text; ``details`` is the stored JSON
+    text, hashed as one string and never re-parsed. Strings are escaped exactly as Python's
+    ``json.dumps(..., ensure_ascii=False)`` does: ``\\"`` and ``\\\\``, ``\\b \\f \\n \\r \\t``,
+    any other character below U+0020 as ``\\u00xx`` (lower-case hex), every other character
+    as itself. The result equals ``json.dumps([CANONICAL_VERSION, *fields],
+    ensure_ascii=False, separators=(",", ":")).encode()``; it is built field by field only
+    because the verifier hashes a million of these in seconds.
+    """
+    return (
+        f"{_VERSION_PREFIX}{seq:d},{encode_basestring(occurred_at)},"
+        f"{'null' if actor_id is None else format(actor_id, 'd')},{encode_basestring(actor_username)},"
+        f"{encode_basestring(actor_role)},{encode_basestring(action)},{encode_basestring(object_type)},"
+        f"{encode_basestring(object_id)},{'null' if case_ref is None else encode_basestring(case_ref)},"
+        f"{encode_basestring(client_addr)},{encode_basestring(outcome)},{encode_basestring(details)},"
+        f"{encode_basestring(prev_hash)}]"
+    ).encode()
 
 
 def event_hash(event: AuditEvent) -> str:
-    """Recompute the hash of a stored event from its fields."""
-    return hashlib.sha256(
-        canonical_event(
-            seq=event.seq,
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            actor_username=event.actor_username,
-            actor_role=event.actor_role,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            case_ref=event.case_ref,
-            client_addr=event.client_addr,
-            outcome=event.outcome,
-            details=event.details,
-            prev_hash=event.prev_hash,
-        )
-    ).hexdigest()
+    """SHA-256 (hex) of an event's canonical serialisation: what ``hash`` must hold."""
+    fields = [getattr(event, name) for name in CANONICAL_FIELDS]
+    fields[1] = canonical_time(event.occurred_at)
+    return hashlib.sha256(canonical_event(*fields)).hexdigest()
 
 
 def _lock_chain() -> None:
