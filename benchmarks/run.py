@@ -13,19 +13,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from benchmarks import audit, dataset
 from casefile.app import create_app
 from casefile.config import load_settings
 from casefile.extensions import db
+from tests.databases import throwaway_postgres_database
 from tests.helpers import WebSession
 from tests.run import postgres_url
 
@@ -90,20 +88,9 @@ def _bench_backend(label: str, database_url: str, cases: int, repeat: int) -> li
     return rows
 
 
-@contextmanager
-def _postgres_database(server: str) -> Iterator[str]:
+def _postgres_database(server: str):  # type: ignore[no-untyped-def]
     """A fresh database on the server for one benchmark, dropped afterwards."""
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"casefile_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return throwaway_postgres_database(server, "casefile_bench")
 
 
 @contextmanager

@@ -84,4 +84,6 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # maintenance (ANALYZE, VACUUM) runs outside any transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_write_lock_on_begin.get() else "BEGIN")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,30 +12,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from casefile.app import create_app
 from casefile.config import load_settings
 from casefile.db import defer_sqlite_write_lock
 from casefile.extensions import db
+from tests.databases import throwaway_postgres_database
 from tests.factories import Factory
 from tests.helpers import WebSession
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:
-    """A fresh, uniquely named database on the server, dropped afterwards."""
-    url = make_url(base_url).set(drivername="postgresql+psycopg")
-    name = f"casefile_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres_database(base_url, "casefile_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
