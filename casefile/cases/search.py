@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, false, func, intersect, select
+from sqlalchemy import Integer, Select, any_, bindparam, false, func, intersect, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
@@ -101,9 +102,14 @@ def _name_condition(q: str):  # type: ignore[no-untyped-def]
         select(matching.subquery().c.person_id).limit(MAX_LISTED_PEOPLE + 1)
         .execution_options(**unscoped("name token probe; the case query applies access"))
     ).all()
-    if len(person_ids) <= MAX_LISTED_PEOPLE:
-        return Case.person_id.in_(person_ids) if person_ids else false()
-    return Case.person_id.in_(matching)
+    if not person_ids:
+        return false()
+    if len(person_ids) > MAX_LISTED_PEOPLE:
+        return Case.person_id.in_(matching)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One array parameter instead of thousands: far cheaper to send, parse and plan.
+        return Case.person_id == any_(bindparam("person_ids", list(person_ids), type_=ARRAY(Integer)))
+    return Case.person_id.in_(person_ids)
 
 
 def _query_condition(q: str):  # type: ignore[no-untyped-def]
