@@ -50,7 +50,12 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        def request() -> Any:
+            response = FlaskClient.open(self, *args, **kwargs)
+            response.get_data()  # a streamed body runs here too, in the request's own context
+            return response
+
+        return contextvars.Context().run(request)
 
 
 def make_app(instance: Path, database_url: str, **overrides: object) -> Flask:
