@@ -34,7 +34,6 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 2
-    page_size: int = 25
     audit_failed_login_burst: int = 5
     audit_views_per_hour: int = 50
     extra: Mapping[str, object] = field(default_factory=dict)

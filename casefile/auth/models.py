@@ -78,7 +78,3 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 
-
-def user_by_id(user_id: int) -> User | None:
-    """Fetch an account by primary key (accounts are not case content)."""
-    return db.session.get(User, user_id)

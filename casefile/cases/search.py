@@ -78,8 +78,7 @@ def _period_after(end: PartialDate) -> PartialDate:
     if end.precision == "month":
         assert end.month is not None
         return PartialDate(end.year + end.month // 12, end.month % 12 + 1)
-    following = end.latest() + timedelta(days=1)
-    return PartialDate(following.year, following.month, following.day)
+    return PartialDate.from_date(end.latest() + timedelta(days=1))
 
 
 def _name_condition(q: str):  # type: ignore[no-untyped-def]
