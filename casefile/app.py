@@ -49,11 +49,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from casefile.audit.views import bp as audit_bp
     from casefile.auth.views import bp as auth_bp
     from casefile.cases.views import bp as cases_bp
-    from casefile.web import lifecycle, templating
+    from casefile.evidence import services as evidence_services
+    from casefile.evidence import views as evidence_views
+    from casefile.web import lifecycle, templating, uploads
     from casefile.web.views import bp as web_bp
 
     for blueprint in (web_bp, auth_bp, cases_bp, admin_bp, audit_bp):
         app.register_blueprint(blueprint)
+    evidence_services.init_app(app)
+    evidence_views.register(app)
+    uploads.install(app)
     lifecycle.register(app)
     templating.register(app)
 

@@ -1,4 +1,4 @@
-"""The ``casefile`` command line: run, db, users, demo, audit."""
+"""The ``casefile`` command line: run, db, users, demo, audit, evidence."""
 
 from __future__ import annotations
 
@@ -114,6 +114,83 @@ def audit_head_command() -> None:
     count, _head_seq, head_hash = chain_head(db.session)
     db.session.rollback()
     click.echo(f"{count} events, head hash {head_hash}")
+
+
+@main.group("evidence")
+def evidence_commands() -> None:
+    """Check, clean and (as an operator) purge the evidence store."""
+
+
+@evidence_commands.command("verify")
+@with_appcontext
+def evidence_verify_command() -> None:
+    """Decrypt and re-hash every stored file: exit 1 naming every missing, altered or mismatched one."""
+    from casefile.evidence import integrity, services
+
+    store = services.store()
+    expected = len(integrity.stored_blobs())
+    with click.progressbar(length=expected, label="Verifying evidence", file=sys.stderr) as bar:
+        report = integrity.verify_store(store, progress=bar.update)
+    audit.record(None, "evidence.verify", object_type="evidence_store", outcome="success" if report.ok else "failure",
+                 details={"blobs": report.blobs, "items": report.items, "problems": len(report.problems),
+                          "problem_items": sorted(i for p in report.problems for i in p.item_ids)})
+    db.session.commit()
+    for problem in report.problems:
+        click.echo(problem.describe(), err=True)
+    rate = report.bytes / 2**20 / report.seconds if report.seconds else 0.0
+    summary = (f"{report.items} items in {report.blobs} blobs checked, {report.bytes:,} bytes in "
+               f"{report.seconds:.1f} s ({rate:.0f} MiB/s)")
+    if not report.ok:
+        raise click.ClickException(f"{len(report.problems)} problem(s) found; {summary}.")
+    click.echo(f"Evidence store intact: {summary}.")
+
+
+@evidence_commands.command("sweep")
+@click.option("--grace-minutes", default=60, show_default=True, type=click.IntRange(0, 10_000),
+              help="Leave blobs and uploads younger than this alone (an upload may be committing).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@with_appcontext
+def evidence_sweep_command(grace_minutes: int, dry_run: bool) -> None:
+    """Remove stored blobs that no evidence item refers to, and uploads a crash left behind."""
+    from casefile.evidence import integrity, services
+
+    report = integrity.sweep(services.store(), grace_minutes * 60, dry_run=dry_run)
+    if not dry_run:
+        audit.record(None, "evidence.sweep", object_type="evidence_store",
+                     details={"orphans": len(report.orphans), "stale_uploads": report.stale_uploads})
+        db.session.commit()
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {len(report.orphans)} unreferenced blob(s) and {report.stale_uploads} stale upload(s).")
+
+
+@evidence_commands.command("purge")
+@click.option("--id", "item_id", required=True, type=int, help="The evidence item's number.")
+@click.option("--reason", required=True, help="Why the bytes must be destroyed (kept in the trail).")
+@click.option("--operator", default=lambda: getpass.getuser(), show_default="the system user",
+              help="Who runs this, as the trail records it.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def evidence_purge_command(item_id: int, reason: str, operator: str, yes: bool) -> None:
+    """Destroy one item's stored bytes for good. The item's record and hash stay in the log."""
+    from casefile.evidence import services
+
+    if not yes:
+        click.confirm(f"Destroy the bytes of evidence item {item_id}? This cannot be undone", abort=True)
+    label = f"operator {operator}"[:100]
+    try:
+        result = services.purge(item_id, reason, label)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    destroyed = services.destroy_blob(result)
+    if result.shared:
+        click.echo(f"Evidence item {item_id} purged; its bytes are kept because {result.shared} other item(s) "
+                   "hold the same file.")
+    elif destroyed:
+        click.echo(f"Evidence item {item_id} purged: its bytes are destroyed.")
+    else:
+        click.echo(f"Evidence item {item_id} purged; it had no stored bytes.")
 
 
 @main.command("admin-hint", hidden=True)

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 
+from casefile.evidence.storage import has_key_check
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable instance."""
@@ -36,6 +38,8 @@ class Settings:
     argon2_parallelism: int = 2
     audit_failed_login_burst: int = 5
     audit_views_per_hour: int = 50
+    evidence_dir: Path | None = None
+    evidence_max_bytes: int = 500 * 1024 * 1024
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -127,6 +131,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigError("CASEFILE_SECRET_KEY must be at least 32 characters.")
 
     master_key_file = Path(env.get("CASEFILE_MASTER_KEY_FILE") or instance / "master.key").resolve()
+    evidence_dir = Path(env.get("CASEFILE_EVIDENCE_DIR") or instance / "evidence").resolve()
+    if not master_key_file.exists() and has_key_check(evidence_dir):
+        # A fresh key would make every stored file unreadable: refuse instead of generating one.
+        raise ConfigError(f"Master key file {master_key_file} is missing, but the evidence store {evidence_dir} "
+                          "was written with a master key. Put that key file back (from your backup).")
     master_key = _read_or_create_secret(master_key_file, 32, production, "master key")
     try:
         if len(bytes.fromhex(master_key.decode())) != 32:
@@ -149,6 +158,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
 
     burst = _positive_int(env, "CASEFILE_AUDIT_FAILED_LOGIN_BURST", 5)
     views_per_hour = _positive_int(env, "CASEFILE_AUDIT_VIEWS_PER_HOUR", 50)
+    evidence_max_mb = _positive_int(env, "CASEFILE_EVIDENCE_MAX_MB", 500)
 
     values: dict[str, object] = {
         "instance_path": instance,
@@ -162,6 +172,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "session_max_age": timedelta(hours=max_hours),
         "audit_failed_login_burst": burst,
         "audit_views_per_hour": views_per_hour,
+        "evidence_dir": evidence_dir,
+        "evidence_max_bytes": evidence_max_mb * 1024 * 1024,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

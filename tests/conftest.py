@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,19 +81,25 @@ def _session_app(tmp_path_factory: pytest.TempPathFactory, database_url: str) ->
         db.engine.dispose()
 
 
+APPEND_ONLY_TABLES = ("audit_events", "evidence_items", "evidence_custody")
+
+
 def _empty_all_tables(app: Flask) -> None:
-    """Empty every table between tests, lifting the audit table's append-only triggers briefly."""
+    """Empty every table and the evidence store between tests, lifting append-only triggers briefly."""
     with app.app_context():
         db.session.remove()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+                for table in APPEND_ONLY_TABLES:
+                    connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-                connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+                for table in APPEND_ONLY_TABLES:
+                    connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
             else:
                 triggers = connection.execute(text(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                    "('audit_events', 'evidence_items', 'evidence_custody')"
                 )).all()
                 for name, _sql in triggers:
                     connection.execute(text(f'DROP TRIGGER "{name}"'))
@@ -100,6 +107,9 @@ def _empty_all_tables(app: Flask) -> None:
                     connection.execute(text(f"DELETE FROM {table}"))
                 for _name, sql in triggers:
                     connection.execute(text(sql))
+        blobs = app.config["CASEFILE_SETTINGS"].evidence_dir
+        for folder in (blobs / "blobs", blobs / "tmp"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -44,3 +44,9 @@ class WebSession:
         self._token = None  # the session was renewed at login
         self.token("/")
         return response
+
+
+def route_url(rule: str, reference: str = "KZ-2025-00001", **ids: object) -> str:
+    """A concrete URL for a URL-map rule: the case reference, and ``ids`` (or 1) for integer parts."""
+    url = rule.replace("<reference>", reference)
+    return re.sub(r"<int:(\w+)>", lambda match: str(ids.get(match.group(1), 1)), url)

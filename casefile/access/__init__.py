@@ -5,12 +5,14 @@ ORM queries on those models that did not.
 """
 
 from casefile.access.policy import (
+    auditable_evidence,
     can_create_case,
     can_edit_case,
     can_see_contacts,
     case_visibility,
     get_case,
     visible_cases,
+    visible_evidence,
     visible_persons,
     visible_reporters,
 )
@@ -20,6 +22,7 @@ from casefile.access.tripwire import SCOPED, UnscopedQuery, install_tripwire, un
 __all__ = [
     "SCOPED",
     "UnscopedQuery",
+    "auditable_evidence",
     "authenticated",
     "can_create_case",
     "can_edit_case",
@@ -33,6 +36,7 @@ __all__ = [
     "roles",
     "unscoped",
     "visible_cases",
+    "visible_evidence",
     "visible_persons",
     "visible_reporters",
 ]

@@ -51,6 +51,23 @@ def visible_reporters(user: User) -> Select[tuple[Reporter]]:
     return select(Reporter).where(Reporter.case_id.in_(case_ids)).execution_options(**SCOPED)
 
 
+def visible_evidence(user: User) -> Select[tuple[Any]]:
+    """The evidence items of the cases ``user`` may see (tombstoned ones included)."""
+    from casefile.evidence.models import EvidenceItem
+
+    case_ids = select(Case.id).where(case_visibility(user))
+    return select(EvidenceItem).where(EvidenceItem.case_id.in_(case_ids)).execution_options(**SCOPED)
+
+
+def auditable_evidence(user: User) -> Select[tuple[Any]]:
+    """For auditors: evidence rows of every case, to show hashes and custody, never content."""
+    from casefile.evidence.models import EvidenceItem
+
+    allowed = user.is_authenticated and user.is_active and user.role == Role.AUDITOR
+    statement = select(EvidenceItem) if allowed else select(EvidenceItem).where(false())
+    return statement.execution_options(casefile_scope="audit")
+
+
 def get_case(user: User, reference: str, **options: Any) -> Case:
     """Fetch a case and authorise in one step; a case ``user`` may not see is a 404."""
     if not isinstance(reference, str) or len(reference) > 20:
@@ -77,3 +94,4 @@ def can_edit_case(user: User, case: Case) -> bool:
 def can_see_contacts(user: User, case: Case) -> bool:
     """Reporter contact details are for the case's own team only."""
     return user.role in CASE_ROLES and case.team_id in user.team_ids
+

@@ -22,6 +22,8 @@ _GUARDED_TABLES = frozenset(
         "timeline_events",
         "reporters",
         "consents",
+        "evidence_items",
+        "evidence_custody",
     }
 )
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from casefile.cases import vocab
-from casefile.core.forms import CheckboxListField, PartialDateField, TextField, no_control_characters, strip_text
+from casefile.core.forms import CheckboxListField, LongText, PartialDateField, TextField, choices_of, no_control_characters
 from casefile.people.identifiers import InvalidIdentifier, parse_iin, parse_prc_id
 from casefile.people.models import Citizenship, NameKind
 from casefile.people.names import detect_script, script_error
@@ -17,21 +17,8 @@ MAX_NAME = 200
 MAX_NARRATIVE = 100_000
 
 SEX_CHOICES = [("", _l("Unknown")), ("M", _l("Male")), ("F", _l("Female"))]
-def _choices(vocabulary: dict) -> list[tuple[str, str]]:
-    return [(str(key), value) for key, value in vocabulary.items()]
 
-
-SCRIPT_CHOICES = [("auto", _l("Detect from the text")), *_choices(vocab.SCRIPTS)]
-
-
-class LongText(TextAreaField):
-    """A multi-line text: newlines and tabs allowed, other control characters refused."""
-
-    multiline = True
-
-    def __init__(self, *args, max_length: int, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        kwargs.setdefault("filters", [strip_text])
-        super().__init__(*args, validators=[Optional(), Length(max=max_length), no_control_characters], **kwargs)
+SCRIPT_CHOICES = [("auto", _l("Detect from the text")), *choices_of(vocab.SCRIPTS)]
 
 
 class NameEntry(Form):
@@ -39,7 +26,7 @@ class NameEntry(Form):
 
     text = TextField(_l("Name"), validators=[Length(max=MAX_NAME)])
     script = SelectField(_l("Script"), choices=SCRIPT_CHOICES, default="auto")
-    kind = SelectField(_l("Kind"), choices=_choices(vocab.NAME_KINDS), default=NameKind.ALIAS.value)
+    kind = SelectField(_l("Kind"), choices=choices_of(vocab.NAME_KINDS), default=NameKind.ALIAS.value)
 
     def validate_text(self, field: TextField) -> None:
         if not field.data:
@@ -72,14 +59,14 @@ class CaseForm(FlaskForm):
     hometown_code = SelectField(_l("Hometown (prefecture or county)"), choices=[], default="")
     hometown_village = TextField(_l("Village or township"), validators=[Length(max=200)])
     occupation = TextField(_l("Occupation"), validators=[Length(max=200)])
-    citizenship = SelectField(_l("Citizenship status"), choices=_choices(vocab.CITIZENSHIP),
+    citizenship = SelectField(_l("Citizenship status"), choices=choices_of(vocab.CITIZENSHIP),
                               default=Citizenship.UNKNOWN.value)
     kz_documents = TextField(_l("Kazakh document numbers"), validators=[Length(max=200)],
                              description=_l("Passport, residence permit or kandas certificate"))
     kazakhstan_ties = LongText(_l("Ties to Kazakhstan"), max_length=5000)
 
     team_id = SelectField(_l("Team"), coerce=int, choices=[])
-    status = SelectField(_l("Status"), choices=_choices(vocab.STATUSES), default="missing")
+    status = SelectField(_l("Status"), choices=choices_of(vocab.STATUSES), default="missing")
     status_on = PartialDateField(_l("Status since"))
     status_source = TextField(_l("Source of the status"), validators=[Length(max=500)])
     verification_level = SelectField(_l("Verification level"), coerce=int,
@@ -90,7 +77,7 @@ class CaseForm(FlaskForm):
     release_on = PartialDateField(_l("Released on"))
     detention_facility = TextField(_l("Place of detention (facility)"), validators=[Length(max=200)])
     detention_city = TextField(_l("Place of detention (city)"), validators=[Length(max=200)])
-    alleged_reasons = CheckboxListField(_l("Alleged reasons"), choices=_choices(vocab.ALLEGED_REASONS))
+    alleged_reasons = CheckboxListField(_l("Alleged reasons"), choices=choices_of(vocab.ALLEGED_REASONS))
     alleged_reason_other = TextField(_l("Other alleged reason"), validators=[Length(max=1000)])
     sentence = TextField(_l("Sentence (term, charge, court, date)"), validators=[Length(max=500)])
     narrative = LongText(_l("Narrative"), max_length=MAX_NARRATIVE)
@@ -130,13 +117,13 @@ class CaseForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("New status"), choices=_choices(vocab.STATUSES))
+    status = SelectField(_l("New status"), choices=choices_of(vocab.STATUSES))
     occurred_on = PartialDateField(_l("Since"))
     source = TextField(_l("Source"), validators=[InputRequired(), Length(max=500)])
 
 
 class TimelineForm(FlaskForm):
-    kind = SelectField(_l("Event"), choices=_choices(vocab.TIMELINE_KINDS))
+    kind = SelectField(_l("Event"), choices=choices_of(vocab.TIMELINE_KINDS))
     occurred_on = PartialDateField(_l("Date"))
     place = TextField(_l("Place"), validators=[Length(max=200)])
     description = LongText(_l("What happened"), max_length=5000)
@@ -147,7 +134,7 @@ class ReporterForm(FlaskForm):
     """A relative or witness; contact details are sealed at rest and shown to the team only."""
 
     full_name = TextField(_l("Full name"), validators=[InputRequired(), Length(max=MAX_NAME)])
-    relationship_kind = SelectField(_l("Relationship to the detained person"), choices=_choices(vocab.RELATIONSHIPS))
+    relationship_kind = SelectField(_l("Relationship to the detained person"), choices=choices_of(vocab.RELATIONSHIPS))
     relationship_detail = TextField(_l("Relationship, in words"), validators=[Length(max=200)])
     phone = TextField(_l("Phone"), validators=[Length(max=50)])
     email = TextField(_l("E-mail"), validators=[Length(max=200)])
@@ -155,12 +142,12 @@ class ReporterForm(FlaskForm):
     reporter_iin = TextField(_l("Reporter's IIN"), validators=[Length(max=20)],
                              description=_l("Kazakh state bodies do not consider an appeal without it"))
     consent_on = PartialDateField(_l("Consent recorded on"), description=_l("YYYY-MM-DD; today when empty"))
-    consent_kz_mfa = SelectField(vocab.RECIPIENT_KINDS["kz_mfa"], choices=_choices(vocab.CONSENT_CHOICES))
-    consent_prc_embassy = SelectField(vocab.RECIPIENT_KINDS["prc_embassy"], choices=_choices(vocab.CONSENT_CHOICES))
+    consent_kz_mfa = SelectField(vocab.RECIPIENT_KINDS["kz_mfa"], choices=choices_of(vocab.CONSENT_CHOICES))
+    consent_prc_embassy = SelectField(vocab.RECIPIENT_KINDS["prc_embassy"], choices=choices_of(vocab.CONSENT_CHOICES))
     consent_kz_parliament = SelectField(vocab.RECIPIENT_KINDS["kz_parliament"],
-                                        choices=_choices(vocab.CONSENT_CHOICES))
-    consent_un = SelectField(vocab.RECIPIENT_KINDS["un"], choices=_choices(vocab.CONSENT_CHOICES))
-    consent_public = SelectField(vocab.RECIPIENT_KINDS["public"], choices=_choices(vocab.CONSENT_CHOICES))
+                                        choices=choices_of(vocab.CONSENT_CHOICES))
+    consent_un = SelectField(vocab.RECIPIENT_KINDS["un"], choices=choices_of(vocab.CONSENT_CHOICES))
+    consent_public = SelectField(vocab.RECIPIENT_KINDS["public"], choices=choices_of(vocab.CONSENT_CHOICES))
 
     def validate_reporter_iin(self, field: TextField) -> None:
         if field.data:

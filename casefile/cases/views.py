@@ -15,6 +15,8 @@ from casefile.cases import search, services, vocab
 from casefile.cases.forms import CaseForm, ReporterForm, StatusForm, TimelineForm
 from casefile.cases.models import Case
 from casefile.core.errors import DomainError
+from casefile.evidence import services as evidence_services
+from casefile.evidence import vocab as evidence_vocab
 from casefile.extensions import db
 from casefile.people.models import NameKind
 from casefile.people.services import PersonInput
@@ -119,6 +121,8 @@ def show(reference: str) -> str:
     return render_template(
         "cases/show.html", case=case, vocab=vocab, contacts=contacts,
         can_see_contacts=access.can_see_contacts(actor, case),
+        evidence=evidence_services.case_log(actor, case), removed_evidence=evidence_services.removed_count(actor, case),
+        can_edit=access.can_edit_case(actor, case), evidence_kinds=evidence_vocab.KINDS,
         status_form=StatusForm(status=case.status), timeline_form=TimelineForm(),
     )
 

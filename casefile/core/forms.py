@@ -7,8 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectMultipleField, StringField, widgets
-from wtforms.validators import ValidationError
+from wtforms import Field, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.validators import Length, Optional, ValidationError
 
 from casefile.core.partial_dates import InvalidDate, PartialDate
 
@@ -43,6 +43,21 @@ class TextField(StringField):
         kwargs.setdefault("filters", [strip_text])
         validators = list(kwargs.pop("validators", None) or [])
         super().__init__(*args, validators=[no_control_characters, *validators], **kwargs)
+
+
+def choices_of(vocabulary: dict[Any, Any]) -> list[tuple[str, Any]]:
+    """SelectField choices from a vocabulary of value → label."""
+    return [(str(key), value) for key, value in vocabulary.items()]
+
+
+class LongText(TextAreaField):
+    """A multi-line text: newlines and tabs allowed, other control characters refused."""
+
+    multiline = True
+
+    def __init__(self, *args: Any, max_length: int, **kwargs: Any) -> None:
+        kwargs.setdefault("filters", [strip_text])
+        super().__init__(*args, validators=[Optional(), Length(max=max_length), no_control_characters], **kwargs)
 
 
 class PartialDateField(StringField):

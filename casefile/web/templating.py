@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 
 from casefile.cases import vocab
 from casefile.core.forms import own_errors
@@ -22,6 +22,17 @@ def _when(value: datetime | None) -> str:
     return format_datetime(value, "short") if value else ""
 
 
+def _filesize(size: int | None) -> str:
+    value = float(size or 0)
+    if value < 1024:
+        return f"{format_decimal(int(value))} B"
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{format_decimal(round(value, 1))} {unit}"
+
+
 def register(app: Flask) -> None:
     """Make vocabularies and formatting helpers available in every template."""
 
@@ -32,4 +43,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["own_errors"] = own_errors
     app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["pdate"] = lambda value: value.isoformat() if value else ""

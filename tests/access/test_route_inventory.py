@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casefile.access import declared_roles
 from casefile.access.routes import PUBLIC
-from tests.helpers import WebSession
+from tests.helpers import WebSession, route_url
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "web.health"}
 
@@ -21,8 +21,7 @@ def test_every_non_public_route_sends_anonymous_users_to_login(app, web) -> None
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = rule.rule.replace("<reference>", "KZ-2025-00001").replace("<int:reporter_id>", "1").replace(
-            "<int:user_id>", "1")
+        url = route_url(rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = web.client.open(url, method=method)
             # POSTs without a token stop at CSRF (400); everything else goes to the login page.

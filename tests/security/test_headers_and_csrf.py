@@ -9,7 +9,7 @@ from casefile.access import unscoped
 from casefile.cases.models import Case
 from casefile.extensions import db
 from tests.cases.test_case_forms import case_form
-from tests.helpers import WebSession
+from tests.helpers import WebSession, route_url
 
 
 def test_security_headers_on_pages(web, factory, login) -> None:  # type: ignore[no-untyped-def]
@@ -36,8 +36,7 @@ def test_state_changing_routes_refuse_a_missing_csrf_token(app, factory, login) 
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert posts
     for rule in posts:
-        url = rule.rule.replace("<reference>", "KZ-2025-00001").replace("<int:reporter_id>", "1").replace(
-            "<int:user_id>", str(advocate.id))
+        url = route_url(rule.rule, user_id=advocate.id)
         status = web.post(url, {}, csrf=False).status_code
         assert status in (400, 404), (url, status)  # 404 where the role may not use it at all
 

@@ -1,0 +1,173 @@
+"""The encrypted blob format: AES-256-GCM in chunks, one fresh data key per blob.
+
+Layout (version 1)::
+
+    header  = b"CFEV" | version (1) | chunk size (4, big-endian) | wrapped key length (1) | wrapped key
+    chunk i = AES-GCM(data key, nonce = i as 11 bytes big-endian | final flag (1), chunk, aad = header)
+
+Every chunk holds ``chunk size`` plaintext bytes except the last (which may hold fewer, and
+is the only one sealed with the final flag). The data key is wrapped with RFC 3394 AES key
+wrap under a key derived from the master key. The nonce binds each chunk to its position
+and the final flag to the end, so an altered, reordered, dropped or appended chunk fails
+authentication, and a blob cut at a chunk boundary fails on its last chunk. This is the
+STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár (2015).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+MAGIC = b"CFEV"
+VERSION = 1
+TAG_BYTES = 16
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+HEAD_BYTES = 64 * 1024  # what the type sniffer sees of the plaintext
+_FIXED = struct.Struct(">4sBIB")
+
+
+class BlobError(Exception):
+    """A stored blob cannot be read back as it was written; ``kind`` says how."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _nonce(index: int, final: bool) -> bytes:
+    return index.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
+
+
+def encrypted_size(plain_size: int, chunk_size: int, header_size: int) -> int:
+    """The size on disk of a blob holding ``plain_size`` bytes."""
+    chunks = max(1, -(-plain_size // chunk_size))
+    return header_size + plain_size + chunks * TAG_BYTES
+
+
+@dataclass(frozen=True)
+class WrittenBlob:
+    """What a finished writer knows about the plaintext it encrypted."""
+
+    sha256: str
+    size: int
+    head: bytes
+
+
+class BlobWriter:
+    """A writable file object that hashes and encrypts what is written, chunk by chunk.
+
+    Memory stays at about one chunk whatever the size of the file.
+    """
+
+    def __init__(self, out: BinaryIO, wrap_key: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        data_key = AESGCM.generate_key(bit_length=256)
+        wrapped = aes_key_wrap(wrap_key, data_key)
+        self.header = _FIXED.pack(MAGIC, VERSION, chunk_size, len(wrapped)) + wrapped
+        self._aead = AESGCM(data_key)
+        self._out = out
+        self._chunk_size = chunk_size
+        self._buffer = bytearray()
+        self._index = 0
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._head = bytearray()
+        self.result: WrittenBlob | None = None
+        out.write(self.header)
+
+    def write(self, data: bytes) -> int:
+        if self.result is not None:
+            raise ValueError("blob already finished")
+        self._hash.update(data)
+        self._size += len(data)
+        if len(self._head) < HEAD_BYTES:
+            self._head += data[: HEAD_BYTES - len(self._head)]
+        self._buffer += data
+        # Keep at least one byte back: only close() knows which chunk is the final one.
+        while len(self._buffer) > self._chunk_size:
+            self._seal(memoryview(self._buffer)[: self._chunk_size], final=False)
+            del self._buffer[: self._chunk_size]
+        return len(data)
+
+    def _seal(self, plaintext: memoryview | bytearray, final: bool) -> None:
+        self._out.write(self._aead.encrypt(_nonce(self._index, final), bytes(plaintext), self.header))
+        self._index += 1
+
+    def finish(self) -> WrittenBlob:
+        """Seal the final chunk and flush to disk; the plaintext facts come back."""
+        if self.result is None:
+            self._seal(self._buffer, final=True)
+            self._buffer = bytearray()
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self.result = WrittenBlob(self._hash.hexdigest(), self._size, bytes(self._head))
+        return self.result
+
+
+def read_header(stream: BinaryIO, wrap_key: bytes) -> tuple[bytes, AESGCM, int]:
+    """Parse the header and unwrap the data key: (header bytes, cipher, chunk size)."""
+    fixed = stream.read(_FIXED.size)
+    if len(fixed) < _FIXED.size:
+        raise BlobError("truncated", "the blob is shorter than its header")
+    magic, version, chunk_size, wrapped_len = _FIXED.unpack(fixed)
+    if magic != MAGIC or version != VERSION or not 0 < chunk_size <= 64 * 1024 * 1024:
+        raise BlobError("header", "the blob header is not a casefile evidence header")
+    wrapped = stream.read(wrapped_len)
+    if len(wrapped) < wrapped_len:
+        raise BlobError("truncated", "the blob is shorter than its header")
+    try:
+        data_key = aes_key_unwrap(wrap_key, wrapped)
+    except InvalidUnwrap as exc:
+        raise BlobError("key", "the data key does not unwrap: wrong master key or an altered header") from exc
+    return fixed + wrapped, AESGCM(data_key), chunk_size
+
+
+def decrypt_chunks(stream: BinaryIO, wrap_key: bytes) -> Iterator[bytes]:
+    """Yield the plaintext chunk by chunk; raise BlobError at the first chunk that fails.
+
+    Nothing unauthenticated is ever yielded: each chunk is checked before it leaves.
+    """
+    header, aead, chunk_size = read_header(stream, wrap_key)
+    sealed_size = chunk_size + TAG_BYTES
+    index = 0
+    current = stream.read(sealed_size)
+    while True:
+        following = stream.read(sealed_size)
+        final = not following
+        try:
+            yield aead.decrypt(_nonce(index, final), current, header)
+        except InvalidTag as exc:
+            raise _diagnose(aead, header, current, index, final, len(current) < TAG_BYTES) from exc
+        if final:
+            return
+        current = following
+        index += 1
+
+
+def _diagnose(aead: AESGCM, header: bytes, sealed: bytes, index: int, final: bool, short: bool) -> BlobError:
+    """Name what went wrong with a chunk that failed authentication."""
+    if short:
+        return BlobError("truncated", f"the blob ends inside chunk {index}")
+    if final and _opens(aead, header, sealed, index, final=False):
+        return BlobError("truncated", f"the blob ends after chunk {index}; its final chunk is missing")
+    # A chunk sealed for another position means the chunks were reordered (or one spliced in).
+    for other in range(max(0, index - 64), index + 65):
+        for flag in (False, True):
+            if (other, flag) != (index, final) and _opens(aead, header, sealed, other, flag):
+                return BlobError("reordered", f"chunk {other} is stored at position {index}")
+    return BlobError("altered", f"chunk {index} fails authentication: its bytes were altered")
+
+
+def _opens(aead: AESGCM, header: bytes, sealed: bytes, index: int, final: bool) -> bool:
+    try:
+        aead.decrypt(_nonce(index, final), sealed, header)
+    except InvalidTag:
+        return False
+    return True
