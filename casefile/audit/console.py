@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
 
-from casefile import audit
+from casefile import access, audit
 from casefile.audit.models import AuditEvent
 from casefile.audit.verify import ChainReport, chain_head, verify_chain
 from casefile.auth.models import User
@@ -62,6 +62,18 @@ SHOWN_DETAILS: dict[str, tuple[str, ...]] = {
     "user.update": ("changed",),
     "audit.export": ("filters",),
     "audit.verify": ("ok", "count", "first_broken_seq", "kind", "head_hash"),
+    # Evidence: ids, hashes, sizes and detected types; never descriptions, sources, names or reasons.
+    "evidence.add": ("evidence_id", "entry", "kind", "size", "content_type", "sha256", "corrects"),
+    "evidence.duplicate": ("evidence_id", "sha256"),
+    "evidence.view": ("evidence_id",),
+    "evidence.preview": ("evidence_id",),
+    "evidence.download": ("evidence_id", "size"),
+    "evidence.correct": ("evidence_id", "correction_id"),
+    "evidence.tombstone": ("evidence_id",),
+    "evidence.purge": ("evidence_id", "sha256", "bytes_destroyed", "shared_with"),
+    "evidence.packet": ("evidence_id", "packet"),
+    "evidence.verify": ("blobs", "items", "problems", "problem_items"),
+    "evidence.sweep": ("orphans", "stale_uploads"),
 }
 # Actions the application records (those above, and those without details). The filter offers
 # these and any other action found in the trail, so a bookmarked filter for an action that has
@@ -224,7 +236,7 @@ def user_activity(username: str, page: int | None) -> tuple[Page, list[tuple[str
 
 
 def _kind_of_access(action: str) -> str:
-    if action.endswith(".view"):
+    if action.endswith((".view", ".preview")):
         return "viewed"
     if action.endswith(".download"):
         return "downloaded"
@@ -262,6 +274,36 @@ def case_history(reference: str, page: int | None) -> tuple[Page, list[CaseAcces
         row.last = max(filter(None, (row.last, last)), default=None)
     ordered = sorted(summary.values(), key=lambda row: row.last or datetime.min, reverse=True)
     return paginate(statement, page), ordered
+
+
+@dataclass(frozen=True)
+class EvidenceCustody:
+    """One evidence item as an auditor sees it: facts and custody, no description, name or source."""
+
+    item_id: int
+    kind: str
+    entry: str
+    content_type: str
+    size: int
+    sha256: str
+    state: str
+    custody: list[tuple[datetime, str, str, str]]
+
+
+def case_evidence(auditor: User, reference: str) -> list[EvidenceCustody]:
+    """The custody trail of every evidence item of the case ``reference``."""
+    from casefile.cases.models import Case
+    from casefile.evidence.models import EvidenceItem
+
+    items = db.session.scalars(access.auditable_evidence(auditor).join(Case, Case.id == EvidenceItem.case_id)
+                               .where(Case.reference == reference).order_by(EvidenceItem.id.desc()))
+    result = []
+    for item in items:
+        state = "purged" if item.purged_at else ("removed" if item.tombstoned_at else "live")
+        custody = [(event.occurred_at, event.actor_label, event.action, event.reference) for event in item.custody]
+        result.append(EvidenceCustody(item.id, item.kind, item.entry, item.content_type, item.size, item.sha256,
+                                      state, custody))
+    return result
 
 
 # --- flags ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from casefile.audit.forms import EventFilterForm, PageForm, VerifyForm
 from casefile.auth.models import Role
 from casefile.cases.search import REFERENCE
 from casefile.db import utcnow
+from casefile.evidence import vocab as evidence_vocab
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 FAILED_LOGIN_BURST = "CASEFILE_AUDIT_FAILED_LOGIN_BURST"
@@ -117,8 +118,9 @@ def case(case_ref: str) -> str | tuple[str, int]:
         return _bad_request("audit/case.html", form=form, problem=problem, reference=case_ref, page=None,
                             summary=[], details=console.shown_details)
     page, summary = console.case_history(case_ref.upper(), form.page.data)
+    evidence = console.case_evidence(current_user._get_current_object(), case_ref.upper())
     return render_template("audit/case.html", form=form, reference=case_ref.upper(), page=page, summary=summary,
-                           details=console.shown_details)
+                           details=console.shown_details, evidence=evidence, evidence_vocab=evidence_vocab)
 
 
 @bp.route("/flags")

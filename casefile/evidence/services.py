@@ -30,7 +30,7 @@ from casefile.core.errors import InvalidInput, NotAllowed
 from casefile.core.partial_dates import PartialDate
 from casefile.db import utcnow
 from casefile.evidence import sniff, vocab
-from casefile.evidence.blobs import decrypt_chunks
+from casefile.evidence.blobs import BlobError, decrypt_chunks
 from casefile.evidence.models import CustodyEvent, EvidenceItem
 from casefile.evidence.storage import EvidenceKeys, FilesystemStore, PendingBlob
 from casefile.extensions import db
@@ -47,10 +47,16 @@ _PREVIEWABLE = {"image/jpeg", "image/png", "image/webp", "image/tiff"}
 
 def init_app(app: Flask) -> None:
     """Open the store and prove the master key is the one it was written with."""
+    from casefile.config import ConfigError
+
     settings = app.config["CASEFILE_SETTINGS"]
     keys = EvidenceKeys.from_master(read_master_key(settings.master_key_file))
     store = FilesystemStore(settings.evidence_dir, keys)
-    store.check_key()
+    try:
+        store.check_key()
+    except BlobError as error:
+        raise ConfigError(f"The master key in {settings.master_key_file} does not open the evidence store "
+                          f"{settings.evidence_dir} ({error}). Use the key the store was written with.") from error
     app.extensions[_EXTENSION] = store
 
 

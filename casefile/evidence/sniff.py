@@ -65,7 +65,7 @@ _ACCEPTED: dict[str, FileType] = {
 # puremagic's extensions that name one of the formats above.
 _ALIASES = {
     ".jpeg": ".jpg", ".jfif": ".jpg", ".jpe": ".jpg", ".tiff": ".tif", ".heif": ".heic", ".heix": ".heic",
-    ".oga": ".ogg", ".f4a": ".m4a", ".m4v": ".mp4", ".qt": ".mov", ".3g2": ".3gp",
+    ".oga": ".ogg", ".f4a": ".m4a", ".m4v": ".mp4", ".qt": ".mov", ".3g2": ".3gp", ".mpga": ".mp3",
 }
 _TEXT = FileType("text/plain", "Plain text", "text")
 
@@ -89,7 +89,7 @@ def detect(head: bytes) -> FileType:
     """The type of a file from its first bytes; raises Refused with the reason."""
     if not head:
         raise Refused(str(_l("The file is empty.")))
-    if head.startswith(_EXECUTABLE_PREFIXES):
+    if head.startswith(_EXECUTABLE_PREFIXES) and not head.startswith(b"#!AMR"):  # AMR audio starts with "#!"
         raise Refused(str(_WEB_OR_PROGRAM))
     if head.startswith(b"PK\x03\x04"):
         return _zip_container(head)

@@ -16,7 +16,7 @@ from casefile.evidence import services, vocab
 from casefile.evidence.forms import EvidenceForm, TombstoneForm
 from casefile.evidence.storage import PendingBlob
 from casefile.extensions import db
-from casefile.web import uploads
+from casefile.web import downloads, uploads
 
 bp = Blueprint("evidence", __name__, url_prefix="/cases/<reference>/evidence")
 CASE_ROLES = (Role.ADVOCATE, Role.COORDINATOR)
@@ -141,7 +141,7 @@ def download(reference: str, item_id: int) -> Response:
     case = access.get_case(actor, reference)
     original = services.download(actor, case, item_id)
     headers = Headers()
-    headers.set("Content-Disposition", "attachment", filename=original.filename)
+    headers.set("Content-Disposition", downloads.attachment_disposition(original.filename))
     headers.set("Content-Length", str(original.size))
     headers.set("X-Content-Type-Options", "nosniff")
     headers.set("Cache-Control", "no-store")

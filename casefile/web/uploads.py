@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from flask import Flask, Request, current_app
 from flask_login import current_user
@@ -95,7 +95,3 @@ def install(app: Flask) -> None:
         if isinstance(request, CasefileRequest):
             request.discard_sinks()
 
-
-def uploaded_sinks(files: Any) -> list[Any]:
-    """The sinks behind a list of FileStorage objects, for the view to hand to its service."""
-    return [storage.stream for storage in files]

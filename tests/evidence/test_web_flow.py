@@ -51,6 +51,9 @@ def test_a_file_is_added_with_its_facts_and_shown_in_the_log(factory, login) -> 
     assert "evidence.add" in _actions()
     page = web.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert item.sha256 in page and "Letter from the village committee" in page
+    download = web.get(f"/cases/{case.reference}/evidence/{item.id}/download")
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"download.pdf\"; filename*=UTF-8''%D0%A5%D0%B0%D1%82.pdf")
 
 
 def test_download_streams_the_original_as_an_attachment(factory, login) -> None:  # type: ignore[no-untyped-def]
@@ -198,3 +201,26 @@ def test_an_item_of_another_case_is_not_found_under_this_one(factory, login) -> 
     [item] = _items()
     assert web.get(f"/cases/{second.reference}/evidence/{item.id}/download").status_code == 404
     assert re.search(r"\d", second.reference)
+
+
+def test_auditors_see_custody_and_hashes_but_no_content(factory, login) -> None:  # type: ignore[no-untyped-def]
+    advocate = factory.user("advocate")
+    auditor = factory.user("auditor")
+    case = factory.case(advocate)
+    web = login(advocate)
+    upload(web, case.reference, [(PDF, "Нұрлан-хат.pdf")], kind="letter",
+           description="Secret description of the letter", source="Sister Gulnar, by WhatsApp")
+    [item] = _items()
+    web.get(f"/cases/{case.reference}/evidence/{item.id}/download")
+    web.post(f"/cases/{case.reference}/evidence/{item.id}/remove", {"reason": "Reason with a name: Gulnar"})
+    auditor_web = login(auditor)
+    page = auditor_web.get(f"/audit/cases/{case.reference}").get_data(as_text=True)
+    assert item.sha256 in page
+    for action in ("added", "downloaded", "removed"):
+        assert f"{advocate.username} · {action}" in page
+    for secret in ("Secret description", "Gulnar", "Нұрлан-хат"):
+        assert secret not in page
+    events = auditor_web.get("/audit?action=evidence.add").get_data(as_text=True)
+    assert item.sha256 in events and "Secret description" not in events
+    for suffix in ("", f"/{item.id}", f"/{item.id}/download"):
+        assert auditor_web.get(f"/cases/{case.reference}/evidence{suffix}").status_code == 404
