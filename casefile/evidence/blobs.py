@@ -158,10 +158,13 @@ def _diagnose(aead: AESGCM, header: bytes, sealed: bytes, index: int, final: boo
     if final and _opens(aead, header, sealed, index, final=False):
         return BlobError("truncated", f"the blob ends after chunk {index}; its final chunk is missing")
     # A chunk sealed for another position means the chunks were reordered (or one spliced in).
+    if not final and _opens(aead, header, sealed, index, final=True):
+        return BlobError("appended", f"bytes follow the final chunk {index}")
     for other in range(max(0, index - 64), index + 65):
         for flag in (False, True):
-            if (other, flag) != (index, final) and _opens(aead, header, sealed, other, flag):
-                return BlobError("reordered", f"chunk {other} is stored at position {index}")
+            if other != index and _opens(aead, header, sealed, other, flag):
+                return BlobError("reordered", f"chunk {other} is stored at position {index} "
+                                              "(chunks were reordered or dropped)")
     return BlobError("altered", f"chunk {index} fails authentication: its bytes were altered")
 
 

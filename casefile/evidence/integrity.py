@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from casefile import access
-from casefile.evidence.blobs import BlobError, decrypt_chunks
+from casefile.evidence.blobs import BlobError, decrypt_chunks, encrypted_size, read_header
 from casefile.evidence.models import EvidenceItem
 from casefile.evidence.storage import BlobMissing, FilesystemStore
 from casefile.extensions import db
@@ -105,12 +105,26 @@ def _check_blob(store: FilesystemStore, address: str, facts: _Expected) -> Probl
                 digest.update(chunk)
                 size += len(chunk)
     except BlobError as error:
+        expected_size = _expected_blob_size(store, address, facts.size)
+        actual_size = store.size(address)
+        if error.kind == "altered" and expected_size is not None and actual_size < expected_size:
+            # A chunk cut short looks altered to GCM; the log's size tells the two apart.
+            return problem("truncated", f"the blob holds {actual_size} of its {expected_size} bytes")
         return problem(error.kind, str(error))
     if digest.hexdigest() != facts.sha256:
         return problem("hash", f"SHA-256 is {digest.hexdigest()}, the log says {facts.sha256}")
     if size != facts.size:
         return problem("size", f"{size} bytes, the log says {facts.size}")
     return None
+
+
+def _expected_blob_size(store: FilesystemStore, address: str, plain_size: int) -> int | None:
+    with store.open(address) as stream:
+        try:
+            header, _cipher, chunk_size = read_header(stream, store.keys.wrap)
+        except BlobError:
+            return None
+    return encrypted_size(plain_size, chunk_size, len(header))
 
 
 @dataclass

@@ -32,7 +32,7 @@ from casefile.db import utcnow
 from casefile.evidence import sniff, vocab
 from casefile.evidence.blobs import BlobError, decrypt_chunks
 from casefile.evidence.models import CustodyEvent, EvidenceItem
-from casefile.evidence.storage import EvidenceKeys, FilesystemStore, PendingBlob
+from casefile.evidence.storage import BlobMissing, EvidenceKeys, FilesystemStore, PendingBlob
 from casefile.extensions import db
 
 _EXTENSION = "casefile_evidence_store"
@@ -90,17 +90,18 @@ def _forget_new_blobs(session: Session) -> None:
 def _discard_uncommitted(session: Session) -> None:
     """A transaction that stored blobs did not commit: remove those no committed row uses."""
     addresses = session.info.pop(_NEW_BLOBS, None)
-    if not addresses or not current_app:
-        return
-    blob_store = store()
-    with session.get_bind().connect() as connection:
+    if addresses and current_app:
         for address in addresses:
-            with connection.begin():
-                _lock_blob(connection, address)
-                used = connection.execute(
-                    select(EvidenceItem.id).where(EvidenceItem.blob_address == address).limit(1)).first()
-                if used is None:
-                    blob_store.delete(address)
+            _delete_if_unreferenced(session.get_bind(), address)
+
+
+def _delete_if_unreferenced(engine: Any, address: str) -> bool:
+    """Delete a blob in its own transaction, under its lock, only if no item row refers to it."""
+    with engine.connect() as connection, connection.begin():
+        _lock_blob(connection, address)
+        used = connection.execute(
+            select(EvidenceItem.id).where(EvidenceItem.blob_address == address).limit(1)).first()
+        return used is None and store().delete(address)
 
 
 # --- input -----------------------------------------------------------------------------------
@@ -133,7 +134,11 @@ def clean_filename(raw: str | None) -> str:
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(char for char in name if unicodedata.category(char)[0] != "C")
     name = " ".join(name.split()).lstrip(".").strip()
-    return name[:200] or "file"
+    if len(name) > 200:
+        stem, dot, extension = name.rpartition(".")
+        keep = dot + extension if stem and len(extension) <= 10 else ""
+        name = name[: 200 - len(keep)].rstrip() + keep
+    return name or "file"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -337,7 +342,11 @@ def download(actor: User, case: Case, item_id: int) -> Download:
         from werkzeug.exceptions import NotFound
 
         raise NotFound()
-    stream = store().open(item.blob_address or "")
+    try:
+        stream = store().open(item.blob_address or "")
+    except BlobMissing:
+        _audit(actor, "evidence.download", item, outcome="failure", size=item.size, problem="missing")
+        raise
     wrap_key = store().keys.wrap  # the body is sent after the request's context is gone
     _custody(item, "downloaded", actor)
     _audit(actor, "evidence.download", item, size=item.size)
@@ -410,7 +419,7 @@ def purge(item_id: int, reason: str, operator: str) -> PurgeResult:
 
 
 def destroy_blob(result: PurgeResult) -> bool:
-    """After the purge committed: delete its blob unless another item holds the same bytes."""
+    """After the purge committed: delete its blob unless an item (old or just added) holds the same bytes."""
     if result.address is None or result.shared:
         return False
-    return store().delete(result.address)
+    return _delete_if_unreferenced(db.engine, result.address)

@@ -65,9 +65,10 @@ _ACCEPTED: dict[str, FileType] = {
 # puremagic's extensions that name one of the formats above.
 _ALIASES = {
     ".jpeg": ".jpg", ".jfif": ".jpg", ".jpe": ".jpg", ".tiff": ".tif", ".heif": ".heic", ".heix": ".heic",
-    ".oga": ".ogg", ".f4a": ".m4a", ".m4v": ".mp4", ".qt": ".mov", ".3g2": ".3gp", ".mpga": ".mp3",
+    ".oga": ".ogg", ".f4a": ".m4a", ".m4v": ".mp4", ".qt": ".mov", ".3g2": ".3gp", ".3ga": ".3gp", ".mpga": ".mp3",
 }
 _TEXT = FileType("text/plain", "Plain text", "text")
+_AVIF = FileType("image/avif", "AVIF image", "image")
 
 _DANGEROUS = re.compile(r"html|svg|xml|javascript|ecmascript|x-sh|executable|x-msdownload|x-elf|java-archive",
                         re.IGNORECASE)
@@ -82,7 +83,7 @@ _TEXT_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 
 _WEB_OR_PROGRAM = _l("Programs, scripts, web pages and SVG drawings are not accepted as evidence.")
 _ARCHIVE = _l("Archives are not accepted: add the files inside them one by one.")
-ACCEPTED_SUMMARY = _l("images (JPEG, PNG, HEIC, WebP, TIFF), PDF, audio, video, plain text and office documents")
+ACCEPTED_SUMMARY = _l("images (JPEG, PNG, HEIC, AVIF, WebP, TIFF), PDF, audio, video, plain text and office documents")
 
 
 def detect(head: bytes) -> FileType:
@@ -93,6 +94,9 @@ def detect(head: bytes) -> FileType:
         raise Refused(str(_WEB_OR_PROGRAM))
     if head.startswith(b"PK\x03\x04"):
         return _zip_container(head)
+    still_image = _iso_still_image(head)
+    if still_image is not None:
+        return still_image
     try:
         matches = puremagic.magic_string(head)
     except puremagic.PureError:
@@ -112,6 +116,19 @@ def detect(head: bytes) -> FileType:
     if _looks_like_text(head):
         return _TEXT
     raise Refused(str(_l("This kind of file is not recognised. Accepted: %(kinds)s.", kinds=ACCEPTED_SUMMARY)))
+
+
+def _iso_still_image(head: bytes) -> FileType | None:
+    """HEIC and AVIF photos are ISO media files like MP4; their brands tell them apart."""
+    if head[4:8] != b"ftyp":
+        return None
+    box_size = int.from_bytes(head[:4], "big")
+    brands = {head[8:12]} | {head[i:i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)}
+    if brands & {b"avif", b"avis"}:
+        return _AVIF
+    if brands & {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}:
+        return _ACCEPTED[".heic"]
+    return None
 
 
 def _zip_container(head: bytes) -> FileType:

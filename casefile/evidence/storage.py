@@ -136,7 +136,7 @@ class FilesystemStore:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def _path(self, address: str) -> Path:
-        if len(address) != 64 or not all(c in "0123456789abcdef" for c in address):
+        if not _is_address(address):
             raise ValueError("not a blob address")
         return self._blobs / address[:2] / address
 
@@ -150,6 +150,7 @@ class FilesystemStore:
         target = self._path(address)
         if target.exists():
             pending.discard()
+            os.utime(target)  # fresh again: a sweep's grace period now covers this upload too
             return False
         target.parent.mkdir(mode=0o700, exist_ok=True)
         os.replace(pending.path, target)
@@ -186,8 +187,11 @@ class FilesystemStore:
         if not self._blobs.exists():
             return
         for folder in sorted(self._blobs.iterdir()):
+            if not folder.is_dir():
+                continue
             for path in sorted(folder.iterdir()):
-                yield path.name, path.stat().st_mtime
+                if path.is_file() and _is_address(path.name):
+                    yield path.name, path.stat().st_mtime
 
     def stale_pending(self, older_than_seconds: float) -> Iterator[Path]:
         """Temporary uploads left by a crash, older than the given age."""
@@ -223,7 +227,12 @@ class FilesystemStore:
 
 def has_key_check(root: Path) -> bool:
     """Whether an evidence store was ever written at ``root`` (so a new master key would be wrong)."""
-    return (root / _KEYCHECK_NAME).exists()
+    blobs = root / "blobs"
+    return (root / _KEYCHECK_NAME).exists() or (blobs.is_dir() and any(blobs.iterdir()))
+
+
+def _is_address(name: str) -> bool:
+    return len(name) == 64 and all(char in "0123456789abcdef" for char in name)
 
 
 def _fsync_directory(path: Path) -> None:

@@ -14,7 +14,7 @@ from casefile.cases import services as case_services
 from casefile.core.errors import DomainError
 from casefile.evidence import services, vocab
 from casefile.evidence.forms import EvidenceForm, TombstoneForm
-from casefile.evidence.storage import PendingBlob
+from casefile.evidence.storage import BlobMissing, PendingBlob
 from casefile.extensions import db
 from casefile.web import downloads, uploads
 
@@ -139,7 +139,13 @@ def preview(reference: str, item_id: int) -> Response:
 def download(reference: str, item_id: int) -> Response:
     actor = _actor()
     case = access.get_case(actor, reference)
-    original = services.download(actor, case, item_id)
+    try:
+        original = services.download(actor, case, item_id)
+    except BlobMissing:
+        db.session.commit()  # keep the failed attempt in the trail; the error page rolls back otherwise
+        return Response(render_template("errors/error.html", code=500, title=_("File missing"), message=_(
+            "The stored file of this item is missing. Nothing was sent. Ask an operator to run "
+            "`casefile evidence verify`.")), status=500)
     headers = Headers()
     headers.set("Content-Disposition", downloads.attachment_disposition(original.filename))
     headers.set("Content-Length", str(original.size))

@@ -48,8 +48,11 @@ class CasefileRequest(Request):
         if upload is None or not _admits(self.endpoint or ""):
             return None
         # Loading the user began a transaction; end it before reading a long body, so SQLite's
-        # single writer is not held for the minutes a large upload may take.
-        db.session.rollback()
+        # single writer is not held for the minutes a large upload may take. Nothing has been
+        # written yet at this point; if something had, keep it and the lock.
+        session = db.session()
+        if not (session.new or session.dirty or session.deleted):
+            session.rollback()
         return upload
 
     @property
