@@ -74,7 +74,9 @@ class BlobWriter:
         self._aead = AESGCM(data_key)
         self._out = out
         self._chunk_size = chunk_size
-        self._buffer = bytearray()
+        # One preallocated chunk, filled in place: no reallocation or copy per write.
+        self._buffer = bytearray(chunk_size)
+        self._fill = 0
         self._index = 0
         self._hash = hashlib.sha256()
         self._size = 0
@@ -89,22 +91,28 @@ class BlobWriter:
         self._size += len(data)
         if len(self._head) < HEAD_BYTES:
             self._head += data[: HEAD_BYTES - len(self._head)]
-        self._buffer += data
-        # Keep at least one byte back: only close() knows which chunk is the final one.
-        while len(self._buffer) > self._chunk_size:
-            self._seal(memoryview(self._buffer)[: self._chunk_size], final=False)
-            del self._buffer[: self._chunk_size]
+        pending = memoryview(data)
+        while pending:
+            # A full chunk is sealed only when more bytes arrive: finish() seals the final one.
+            if self._fill == self._chunk_size:
+                self._seal(memoryview(self._buffer), final=False)
+                self._fill = 0
+            taken = min(len(pending), self._chunk_size - self._fill)
+            self._buffer[self._fill : self._fill + taken] = pending[:taken]
+            self._fill += taken
+            pending = pending[taken:]
         return len(data)
 
-    def _seal(self, plaintext: memoryview | bytearray, final: bool) -> None:
-        self._out.write(self._aead.encrypt(_nonce(self._index, final), bytes(plaintext), self.header))
+    def _seal(self, plaintext: memoryview, final: bool) -> None:
+        self._out.write(self._aead.encrypt(_nonce(self._index, final), plaintext, self.header))
         self._index += 1
 
     def finish(self) -> WrittenBlob:
         """Seal the final chunk and flush to disk; the plaintext facts come back."""
         if self.result is None:
-            self._seal(self._buffer, final=True)
+            self._seal(memoryview(self._buffer)[: self._fill], final=True)
             self._buffer = bytearray()
+            self._fill = 0
             self._out.flush()
             os.fsync(self._out.fileno())
             self.result = WrittenBlob(self._hash.hexdigest(), self._size, bytes(self._head))
