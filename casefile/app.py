@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from casefile.cases.views import bp as cases_bp
     from casefile.evidence import services as evidence_services
     from casefile.evidence import views as evidence_views
+    from casefile.packets import views as packet_views
     from casefile.web import lifecycle, templating, uploads
     from casefile.web.views import bp as web_bp
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app.register_blueprint(blueprint)
     evidence_services.init_app(app)
     evidence_views.register(app)
+    packet_views.register(app)
     uploads.install(app)
     lifecycle.register(app)
     templating.register(app)

@@ -189,8 +189,74 @@ def evidence_purge_command(item_id: int, reason: str, operator: str, yes: bool) 
                    "hold the same file.")
     elif destroyed:
         click.echo(f"Evidence item {item_id} purged: its bytes are destroyed.")
+    elif result.address is not None:
+        click.echo(f"Evidence item {item_id} purged; its bytes are kept because a packet or receipt holds "
+                   "the same file.")
     else:
         click.echo(f"Evidence item {item_id} purged; it had no stored bytes.")
+
+
+@main.group("packets")
+def packet_commands() -> None:
+    """Build petition packets."""
+
+
+@packet_commands.command("build")
+@click.option("--recipient", required=True, help="kz-mfa, prc-embassy, kz-parliament, un-wgeid, un-wgad, ohchr, ...")
+@click.option("--as", "username", required=True, help="The coordinator account the packet is built for.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the PDF.")
+@click.option("--lang", "language", type=click.Choice(["kk", "ru", "en", "zh"]),
+              help="The packet's language (default: the recipient's first).")
+@click.option("--status", "statuses", multiple=True, help="Only cases with this status (repeatable).")
+@click.option("--prefecture", default="", help="Only cases from this prefecture (administrative code).")
+@click.option("--case", "references", multiple=True, help="Only this case (repeatable), e.g. KZ-2025-00042.")
+@click.option("--min-verification", default=1, show_default=True, type=click.IntRange(0, 4),
+              help="Leave out cases verified below this level.")
+@click.option("--organisation", default=None, help="Default: CASEFILE_ORGANISATION_NAME.")
+@click.option("--contact", default=None, help="Default: CASEFILE_ORGANISATION_CONTACT.")
+@click.option("--subject", default=None, help="Default: a standard subject in the packet's language.")
+@click.option("--outgoing-reference", default="", help="Default: the packet's reference.")
+@with_appcontext
+def packets_build_command(recipient: str, username: str, out_path: str, language: str | None,
+                          statuses: tuple[str, ...], prefecture: str, references: tuple[str, ...],
+                          min_verification: int, organisation: str | None, contact: str | None,
+                          subject: str | None, outgoing_reference: str) -> None:
+    """Build a packet with every case the account may see (or the filtered ones) that may go to RECIPIENT."""
+    from flask import current_app
+
+    from casefile.auth.services import user_by_username
+    from casefile.packets import services
+
+    settings = current_app.config["CASEFILE_SETTINGS"]
+    actor = user_by_username(username)
+    if actor is None or not actor.active:
+        raise click.ClickException(f"No active account {username}.")
+    try:
+        target = services.recipient_by_code(recipient)
+        language = language or target.languages[0]
+        criteria = services.Criteria(references=[r.upper() for r in references], statuses=list(statuses),
+                                     prefecture=prefecture, min_verification=min_verification)
+        selection = services.select_cases(actor, target, criteria)
+        letter = services.Letter(
+            language=language, organisation=organisation if organisation is not None else settings.organisation_name,
+            contact=contact if contact is not None else settings.organisation_contact,
+            outgoing_reference=outgoing_reference,
+            subject=subject if subject is not None else services.DEFAULT_SUBJECT[language],
+            text=services.default_letter(selection, target, language), requests=list(services.REQUESTS),
+            legal_basis=services.default_legal_basis(selection, target))
+        packet = services.build_packet(actor, target, criteria, letter)
+        pdf = b"".join(services.open_pdf(actor, packet))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        field = f" ({error.field})" if error.field else ""
+        raise click.ClickException(f"{error}{field}") from error
+    with open(out_path, "wb") as out:
+        out.write(pdf)
+    left = ", ".join(f"{count} {reason.replace('_', ' ')}" for reason, count in packet.left_out.items())
+    click.echo(f"Packet {packet.reference}: {packet.case_count} cases to {target.code} in {language}"
+               + (f"; left out: {left}" if left else "") + f". Written to {out_path} (SHA-256 {packet.pdf_sha256}).")
 
 
 @main.command("admin-hint", hidden=True)

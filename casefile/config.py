@@ -40,6 +40,8 @@ class Settings:
     audit_views_per_hour: int = 50
     evidence_dir: Path | None = None
     evidence_max_bytes: int = 500 * 1024 * 1024
+    organisation_name: str = ""
+    organisation_contact: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def flask_config(self) -> dict[str, object]:
@@ -174,6 +176,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "audit_views_per_hour": views_per_hour,
         "evidence_dir": evidence_dir,
         "evidence_max_bytes": evidence_max_mb * 1024 * 1024,
+        "organisation_name": env.get("CASEFILE_ORGANISATION_NAME", "").strip(),
+        # Several lines (address, phone, e-mail): "\n" in the variable starts a new line.
+        "organisation_contact": env.get("CASEFILE_ORGANISATION_CONTACT", "").replace("\\n", "\n").strip(),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

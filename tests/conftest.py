@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import os
 import shutil
+from datetime import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from casefile.app import create_app
+from casefile.packets.models import Recipient
+from casefile.packets.recipients import seeded_rows
 from casefile.config import load_settings
 from casefile.db import defer_sqlite_write_lock
 from casefile.extensions import db
@@ -107,6 +110,8 @@ def _empty_all_tables(app: Flask) -> None:
                     connection.execute(text(f"DELETE FROM {table}"))
                 for _name, sql in triggers:
                     connection.execute(text(sql))
+            # The recipients a migrated instance starts with.
+            connection.execute(Recipient.__table__.insert(), seeded_rows(datetime(2026, 11, 24)))
         blobs = app.config["CASEFILE_SETTINGS"].evidence_dir
         for folder in (blobs / "blobs", blobs / "tmp"):
             shutil.rmtree(folder, ignore_errors=True)

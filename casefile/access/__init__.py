@@ -13,6 +13,7 @@ from casefile.access.policy import (
     get_case,
     visible_cases,
     visible_evidence,
+    visible_packets,
     visible_persons,
     visible_reporters,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "unscoped",
     "visible_cases",
     "visible_evidence",
+    "visible_packets",
     "visible_persons",
     "visible_reporters",
 ]

@@ -68,6 +68,15 @@ def auditable_evidence(user: User) -> Select[tuple[Any]]:
     return statement.execution_options(casefile_scope="audit")
 
 
+def visible_packets(user: User) -> Select[tuple[Any]]:
+    """Packets are the coordinators' work: every coordinator sees every packet, nobody else any."""
+    from casefile.packets.models import Packet
+
+    allowed = user.is_authenticated and user.is_active and user.role == Role.COORDINATOR
+    statement = select(Packet) if allowed else select(Packet).where(false())
+    return statement.execution_options(**SCOPED)
+
+
 def get_case(user: User, reference: str, **options: Any) -> Case:
     """Fetch a case and authorise in one step; a case ``user`` may not see is a 404."""
     if not isinstance(reference, str) or len(reference) > 20:

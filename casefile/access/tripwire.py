@@ -24,6 +24,11 @@ _GUARDED_TABLES = frozenset(
         "consents",
         "evidence_items",
         "evidence_custody",
+        "packets",
+        "packet_cases",
+        "submissions",
+        "responses",
+        "response_outcomes",
     }
 )
 

@@ -8,8 +8,6 @@ of an event's details an auditor may read.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections import defaultdict
@@ -24,6 +22,7 @@ from casefile import access, audit
 from casefile.audit.models import AuditEvent
 from casefile.audit.verify import ChainReport, chain_head, verify_chain
 from casefile.auth.models import User
+from casefile.core.spreadsheets import csv_line
 from casefile.db import utcnow
 from casefile.extensions import db
 
@@ -67,13 +66,20 @@ SHOWN_DETAILS: dict[str, tuple[str, ...]] = {
     "evidence.duplicate": ("evidence_id", "sha256"),
     "evidence.view": ("evidence_id",),
     "evidence.preview": ("evidence_id",),
-    "evidence.download": ("evidence_id", "size"),
+    "evidence.download": ("evidence_id", "size", "packet"),
     "evidence.correct": ("evidence_id", "correction_id"),
     "evidence.tombstone": ("evidence_id",),
     "evidence.purge": ("evidence_id", "sha256", "bytes_destroyed", "shared_with"),
     "evidence.packet": ("evidence_id", "packet"),
     "evidence.verify": ("blobs", "items", "problems", "problem_items"),
     "evidence.sweep": ("orphans", "stale_uploads"),
+    "packet.build": ("reference", "recipient", "language", "cases", "left_out", "pdf_sha256"),
+    "packet.download": ("reference", "what"),
+    "submission.create": ("packet", "channel", "receipt_sha256"),
+    "submission.receipt.download": ("packet",),
+    "response.create": ("packet", "kind", "outcomes"),
+    "recipient.create": ("code", "changed"),
+    "recipient.update": ("code", "changed"),
 }
 # Actions the application records (those above, and those without details). The filter offers
 # these and any other action found in the trail, so a bookmarked filter for an action that has
@@ -82,8 +88,6 @@ KNOWN_ACTIONS = frozenset(SHOWN_DETAILS) | {"login.success", "logout", "user.act
                                             "user.password_reset"}
 CSV_COLUMNS = ("seq", "occurred_at_utc", "actor_username", "actor_role", "action", "object_type", "object_id",
                "case_ref", "client_addr", "outcome", "details", "withheld", "hash")
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -401,21 +405,11 @@ def exports_and_downloads(page: int | None) -> Page:
 
 # --- CSV ------------------------------------------------------------------------------------
 
-def neutralise(cell: object) -> str:
-    """A cell a spreadsheet shows as text: one starting with a formula trigger gets a ``'``."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def _csv_line(values: tuple[object, ...] | list[object]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerow([neutralise(v) for v in values])
-    return buffer.getvalue()
 
 
 def _csv_row(event: AuditEvent) -> str:
     details = shown_details(event)
-    return _csv_line((
+    return csv_line((
         event.seq, event.occurred_at.isoformat(timespec="seconds"), event.actor_username, event.actor_role,
         event.action, event.object_type, event.object_id, event.case_ref or "", event.client_addr, event.outcome,
         json.dumps(details.shown, ensure_ascii=False, sort_keys=True) if details.shown else "",
@@ -436,7 +430,7 @@ def export_csv(actor: User, filters: EventFilters) -> Iterator[str]:
 
     def rows() -> Iterator[str]:
         nonlocal below
-        yield "\ufeff" + _csv_line(list(CSV_COLUMNS))
+        yield "\ufeff" + csv_line(list(CSV_COLUMNS))
         while True:
             chunk = list(db.session.scalars(
                 statement.where(AuditEvent.seq < below).order_by(AuditEvent.seq.desc()).limit(EXPORT_CHUNK)))

@@ -55,6 +55,10 @@ def check_password_rules(password: str) -> None:
         raise InvalidInput(_l("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), field="password")
 
 
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
 def team_by_name(name: str) -> Team | None:
     return db.session.scalar(select(Team).where(Team.name == name))
 

@@ -81,6 +81,12 @@ class CaseForm(FlaskForm):
     alleged_reason_other = TextField(_l("Other alleged reason"), validators=[Length(max=1000)])
     sentence = TextField(_l("Sentence (term, charge, court, date)"), validators=[Length(max=500)])
     narrative = LongText(_l("Narrative"), max_length=MAX_NARRATIVE)
+    responsible_authority = TextField(
+        _l("Authority believed responsible"), validators=[Length(max=500)],
+        description=_l("Who detained or holds the person (police, state security, a camp's administration), and why you believe so"))
+    family_steps = LongText(
+        _l("Steps taken by the family"), max_length=20_000,
+        description=_l("Inquiries and complaints: to whom, when, with what result; or why none were possible"))
     restricted = BooleanField(_l("Restricted: only the named users and its creator see this case"))
     named_users = CheckboxListField(_l("Named users"), coerce=int, choices=[])
 

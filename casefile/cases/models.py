@@ -66,6 +66,9 @@ class Case(db.Model):
     alleged_reason_other: Mapped[str] = mapped_column(String(1000), default="")
     sentence: Mapped[str] = mapped_column(String(500), default="")
     narrative: Mapped[str] = mapped_column(Text, default="")
+    # What the WGEID form asks and the narrative may not say plainly.
+    responsible_authority: Mapped[str] = mapped_column(String(500), default="")
+    family_steps: Mapped[str] = mapped_column(Text, default="")
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -71,7 +71,7 @@ class CasePage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def _period_after(end: PartialDate) -> PartialDate:
+def period_after(end: PartialDate) -> PartialDate:
     """The first period of the same precision after ``end`` (exclusive upper bound)."""
     if end.precision == "year":
         return PartialDate(end.year + 1)
@@ -146,7 +146,7 @@ def filtered_cases(actor: User, form: CaseFilterForm) -> Select[tuple[Case]]:
         statement = statement.where(Case.detained_on >= form.detained_from.parsed)
     if form.detained_to.parsed:
         # Every date inside the upper bound's period counts: "until 2018" includes 2018-12-31.
-        statement = statement.where(Case.detained_on < _period_after(form.detained_to.parsed))
+        statement = statement.where(Case.detained_on < period_after(form.detained_to.parsed))
     return statement
 
 

@@ -29,7 +29,7 @@ from casefile.people.services import PersonInput, apply_person, new_person, pref
 CASE_FIELDS = (
     "team_id", "verification_level", "detained_on", "last_contact_on", "trial_on", "release_on",
     "detention_facility", "detention_city", "alleged_reasons", "alleged_reason_other", "sentence",
-    "narrative", "restricted",
+    "narrative", "responsible_authority", "family_steps", "restricted",
 )
 
 
@@ -53,6 +53,8 @@ class CaseInput:
     alleged_reason_other: str = ""
     sentence: str = ""
     narrative: str = ""
+    responsible_authority: str = ""
+    family_steps: str = ""
     restricted: bool = False
     named_user_ids: list[int] = field(default_factory=list)
 
@@ -225,6 +227,14 @@ def reporter_contact(actor: User, case: Case, reporter: Reporter) -> dict[str, s
     """The reporter's contact details for the case team, None for anyone else."""
     if not access.can_see_contacts(actor, case) or reporter.contact_sealed is None:
         return None
+    return json.loads(unseal(reporter.contact_sealed, _contact_context(reporter)))
+
+
+def reporter_contact_for_packet(reporter: Reporter) -> dict[str, str]:
+    """Contact details for the signature sheet of a packet; only call for a reporter whose consent
+    for that packet's recipient covers their identity."""
+    if reporter.contact_sealed is None:
+        return {}
     return json.loads(unseal(reporter.contact_sealed, _contact_context(reporter)))
 
 

@@ -56,7 +56,8 @@ def _case_input(form: CaseForm) -> services.CaseInput:
         detention_facility=form.detention_facility.data or "", detention_city=form.detention_city.data or "",
         alleged_reasons=list(form.alleged_reasons.data or []),
         alleged_reason_other=form.alleged_reason_other.data or "", sentence=form.sentence.data or "",
-        narrative=form.narrative.data or "", restricted=bool(form.restricted.data),
+        narrative=form.narrative.data or "", responsible_authority=form.responsible_authority.data or "",
+        family_steps=form.family_steps.data or "", restricted=bool(form.restricted.data),
         named_user_ids=list(form.named_users.data or []),
     )
 
@@ -163,7 +164,7 @@ def _form_from_case(case: Case) -> CaseForm:
     data.update({name: getattr(case, name) for name in (
         "team_id", "status", "verification_level", "detained_on", "last_contact_on", "trial_on", "release_on",
         "detention_facility", "detention_city", "alleged_reasons", "alleged_reason_other", "sentence",
-        "narrative", "restricted")})
+        "narrative", "responsible_authority", "family_steps", "restricted")})
     data["sex"] = person.sex or ""
     data["hometown_code"] = person.hometown_code or ""
     data["named_users"] = [user.id for user in case.named_users]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from casefile import access
 from casefile.evidence.blobs import BlobError, decrypt_chunks, encrypted_size, read_header
 from casefile.evidence.models import EvidenceItem
+from casefile.evidence import owners
 from casefile.evidence.storage import BlobMissing, FilesystemStore
 from casefile.extensions import db
 
@@ -24,8 +25,11 @@ class Problem:
     address: str
     kind: str  # missing, truncated, reordered, altered, key, header, hash, size
     message: str
+    owner: str = ""  # for a blob that is not an evidence item's: "packet PK-2026-00001"
 
     def describe(self) -> str:
+        if self.owner:
+            return f"{self.owner}: {self.kind}: {self.message}"
         items = ", ".join(f"#{item_id}" for item_id in self.item_ids)
         cases = ", ".join(sorted(set(self.case_refs)))
         return f"evidence {items} ({cases}): {self.kind}: {self.message}"
@@ -50,6 +54,7 @@ class _Expected:
     size: int
     item_ids: tuple[int, ...]
     case_refs: tuple[str, ...]
+    owner: str = ""
 
 
 def stored_blobs() -> dict[str, _Expected]:
@@ -66,10 +71,20 @@ def stored_blobs() -> dict[str, _Expected]:
     grouped: dict[str, list[tuple[str, int, int, str]]] = defaultdict(list)
     for address, sha256, size, item_id, reference in rows:
         grouped[address].append((sha256, size, item_id, reference))
-    return {
+    expected = {
         address: _Expected(entries[0][0], entries[0][1], tuple(e[2] for e in entries), tuple(e[3] for e in entries))
         for address, entries in grouped.items()
     }
+    # Packets' PDFs and other blobs the app made: named by their owner instead of an item.
+    for owner in owners.owners():
+        if owner.kind == "evidence":
+            continue
+        rows = db.session.execute(select(owner.address, owner.sha256, owner.size, owner.label)
+                                  .where(owner.address.is_not(None)).order_by(owner.label)
+                                  .execution_options(**access.unscoped("evidence verify: hashes only")))
+        for address, sha256, size, label in rows:
+            expected.setdefault(address, _Expected(sha256, size, (), (), f"{owner.kind} {label}"))
+    return expected
 
 
 def verify_store(store: FilesystemStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
@@ -91,7 +106,7 @@ def verify_store(store: FilesystemStore, progress: Callable[[int], None] | None 
 
 def _check_blob(store: FilesystemStore, address: str, facts: _Expected) -> Problem | None:
     def problem(kind: str, message: str) -> Problem:
-        return Problem(facts.item_ids, facts.case_refs, address, kind, message)
+        return Problem(facts.item_ids, facts.case_refs, address, kind, message, facts.owner)
 
     try:
         stream = store.open(address)
@@ -138,9 +153,7 @@ def sweep(store: FilesystemStore, grace_seconds: float, dry_run: bool = False) -
 
     The grace period spares an upload whose row is about to be committed.
     """
-    referenced = set(db.session.scalars(
-        select(EvidenceItem.blob_address).where(EvidenceItem.blob_address.is_not(None)).distinct()
-        .execution_options(**access.unscoped("evidence sweep: addresses only"))))
+    referenced = set(db.session.scalars(owners.all_addresses()))
     report = SweepReport()
     limit = time.time() - grace_seconds
     for address, modified in store.addresses():

@@ -74,6 +74,14 @@ class EvidenceItem(db.Model):
         return self.blob_address is not None and self.purged_at is None
 
 
+def _register_blob_owner() -> None:
+    from casefile.evidence import owners
+
+    # Purged items keep their hash but not their address, so only live bytes are counted.
+    owners.register(owners.BlobOwner("evidence", EvidenceItem.blob_address, EvidenceItem.sha256,
+                                     EvidenceItem.size, EvidenceItem.id))
+
+
 class CustodyEvent(db.Model):
     """Who did what to one item, when: added, previewed, downloaded, packed, corrected, removed."""
 
@@ -91,3 +99,6 @@ class CustodyEvent(db.Model):
 
     item: Mapped[EvidenceItem] = relationship(back_populates="custody")
     actor: Mapped[User | None] = relationship()
+
+
+_register_blob_owner()

@@ -29,7 +29,7 @@ from casefile.core.crypto import read_master_key, seal, unseal
 from casefile.core.errors import InvalidInput, NotAllowed
 from casefile.core.partial_dates import PartialDate
 from casefile.db import utcnow
-from casefile.evidence import sniff, vocab
+from casefile.evidence import owners, sniff, vocab
 from casefile.evidence.blobs import BlobError, decrypt_chunks
 from casefile.evidence.models import CustodyEvent, EvidenceItem
 from casefile.evidence.storage import BlobMissing, EvidenceKeys, FilesystemStore, PendingBlob
@@ -99,8 +99,7 @@ def _delete_if_unreferenced(engine: Any, address: str) -> bool:
     """Delete a blob in its own transaction, under its lock, only if no item row refers to it."""
     with engine.connect() as connection, connection.begin():
         _lock_blob(connection, address)
-        used = connection.execute(
-            select(EvidenceItem.id).where(EvidenceItem.blob_address == address).limit(1)).first()
+        used = connection.execute(owners.referencing(address)).first()
         return used is None and store().delete(address)
 
 
@@ -186,6 +185,45 @@ def _custody(item: EvidenceItem, action: str, actor: User | None, reference: str
                                 actor_label=label or getattr(actor, "username", "")))
 
 
+def record_packet_download(actor: User, item: EvidenceItem, packet_reference: str) -> None:
+    """Custody of an item whose packet (PDF or bundle) was downloaded."""
+    _custody(item, "downloaded", actor, reference=packet_reference)
+    _audit(actor, "evidence.download", item, packet=packet_reference)
+
+
+def promote_upload(sink: PendingBlob, sha256: str) -> str:
+    """Move a finished upload to its address (removed again if the transaction does not commit)."""
+    address = store().keys.address_of(sha256)
+    _lock_blob(db.session.connection(), address)
+    if store().promote(sink, address):
+        db.session.info.setdefault(_NEW_BLOBS, []).append(address)
+    return address
+
+
+def store_bytes(data: bytes) -> tuple[str, int, str]:
+    """Put bytes the app made (a packet's PDF) into the store: (sha256, size, address)."""
+    sink = store().pending()
+    try:
+        sink.write(data)
+        written = sink.finish()
+        address = promote_upload(sink, written.sha256)
+    finally:
+        sink.discard()
+    return written.sha256, written.size, address
+
+
+def stream_bytes(address: str) -> Iterator[bytes]:
+    """A stored blob, decrypted chunk by chunk as it is consumed (after the request's context too)."""
+    stream = store().open(address)
+    wrap_key = store().keys.wrap
+
+    def chunks() -> Iterator[bytes]:
+        with stream:
+            yield from decrypt_chunks(stream, wrap_key)
+
+    return chunks()
+
+
 def record_packet_inclusion(actor: User, item: EvidenceItem, packet_reference: str) -> None:
     """Custody of an item that went into a packet (called by the packet builder)."""
     _custody(item, "included_in_packet", actor, reference=packet_reference)
@@ -245,10 +283,7 @@ def add_evidence(actor: User, case: Case, data: EvidenceInput, uploads: list[Upl
             result.duplicates.append((name, existing))
             _audit(actor, "evidence.duplicate", existing, sha256=written.sha256)
             continue
-        address = store().keys.address_of(written.sha256)
-        _lock_blob(db.session.connection(), address)
-        if store().promote(upload.sink, address):
-            db.session.info.setdefault(_NEW_BLOBS, []).append(address)
+        address = promote_upload(upload.sink, written.sha256)
         item = _new_item(actor, case, data, corrects, entry="file", filename=name, sha256=written.sha256,
                          size=written.size, content_type=file_type.mime, type_label=file_type.label,
                          blob_address=address)
@@ -343,19 +378,13 @@ def download(actor: User, case: Case, item_id: int) -> Download:
 
         raise NotFound()
     try:
-        stream = store().open(item.blob_address or "")
+        chunks = stream_bytes(item.blob_address or "")
     except BlobMissing:
         _audit(actor, "evidence.download", item, outcome="failure", size=item.size, problem="missing")
         raise
-    wrap_key = store().keys.wrap  # the body is sent after the request's context is gone
     _custody(item, "downloaded", actor)
     _audit(actor, "evidence.download", item, size=item.size)
-
-    def chunks() -> Iterator[bytes]:
-        with stream:
-            yield from decrypt_chunks(stream, wrap_key)
-
-    return Download(item.filename, item.content_type or "application/octet-stream", item.size, chunks())
+    return Download(item.filename, item.content_type or "application/octet-stream", item.size, chunks)
 
 
 # --- removing --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from casefile.audit.console import neutralise
+from casefile.core.spreadsheets import neutralise
 from tests.audit.test_console import events
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

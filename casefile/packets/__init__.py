@@ -1,0 +1,1 @@
+"""Petition packets: recipients, building, rendering to PDF, hand-over and answers."""
