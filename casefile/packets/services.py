@@ -103,6 +103,7 @@ def select_cases(actor: User, recipient: Recipient, criteria: Criteria) -> Selec
     statement = access.visible_cases(actor).options(
         selectinload(Case.reporters).selectinload(Reporter.consents),
         selectinload(Case.person).selectinload(Person.names),
+        selectinload(Case.timeline),
     )
     if criteria.references:
         statement = statement.where(Case.reference.in_(criteria.references))

@@ -56,9 +56,10 @@ def _fill_choices(form: PacketForm) -> None:
 def _criteria(form: PacketForm) -> services.Criteria:
     return services.Criteria(
         references=form.reference_list(), statuses=list(form.statuses.data or []),
-        prefecture=form.prefecture.data or "", team_id=int(form.team.data) if form.team.data else None,
+        prefecture=form.prefecture.data or "",
+        team_id=int(form.team.data) if (form.team.data or "").isdigit() else None,
         detained_from=form.detained_from.parsed, detained_to=form.detained_to.parsed,
-        min_verification=form.min_verification.data or 0,
+        min_verification=form.min_verification.data if isinstance(form.min_verification.data, int) else 0,
     )
 
 
@@ -80,14 +81,16 @@ def create() -> Response | str | tuple[str, int]:
     preview = None
     if form.is_submitted():
         recipient = _recipient_or_none(form.recipient.data)
+        # The selection decides which signatories may be chosen, so it comes before validation;
+        # it reads only what parsed, and the validation then reports the rest.
+        selection = services.select_cases(actor, recipient, _criteria(form)) if recipient else None
+        if selection is not None and recipient is not None:
+            form.signatories.choices = [(reporter.id, f"{reporter.full_name} · {case.reference}")
+                                        for case, reporter in services.identity_reporters(selection, recipient)]
         valid = form.validate()
         if recipient is None:
             form.recipient.errors = [_("Choose a recipient.")]
-        selection = services.select_cases(actor, recipient, _criteria(form)) if recipient and valid else None
         if selection is not None and recipient is not None:
-            identity = services.identity_reporters(selection, recipient)
-            form.signatories.choices = [(reporter.id, f"{reporter.full_name} · {case.reference}")
-                                        for case, reporter in identity]
             if form.build.data and valid:
                 try:
                     packet = services.build_packet(actor, recipient, _criteria(form), _letter(form))
