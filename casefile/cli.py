@@ -245,7 +245,7 @@ def packets_build_command(recipient: str, username: str, out_path: str, language
             subject=subject if subject is not None else services.DEFAULT_SUBJECT[language],
             text=services.default_letter(selection, target, language), requests=list(services.REQUESTS),
             legal_basis=services.default_legal_basis(selection, target))
-        packet = services.build_packet(actor, target, criteria, letter)
+        packet = services.build_packet(actor, target, criteria, letter, selection)
         pdf = b"".join(services.open_pdf(actor, packet))
         db.session.commit()
     except DomainError as error:

@@ -360,13 +360,15 @@ def _check_letter(letter: Letter) -> None:
         raise InvalidInput(str(_l("Unknown legal basis.")), field="legal_basis")
 
 
-def build_packet(actor: User, recipient: Recipient, criteria: Criteria, letter: Letter) -> Packet:
-    """Select, freeze, render, store and record a packet; raises InvalidInput and leaves nothing."""
+def build_packet(actor: User, recipient: Recipient, criteria: Criteria, letter: Letter,
+                 selection: Selection | None = None) -> Packet:
+    """Select (unless the caller just did, in this transaction), freeze, render, store and record a
+    packet; raises InvalidInput and leaves nothing."""
     _check_letter(letter)
     if letter.language not in recipient.languages:
         raise InvalidInput(str(_l("This recipient takes packets in: %(langs)s.",
                                   langs=", ".join(recipient.languages))), field="language")
-    selection = select_cases(actor, recipient, criteria)
+    selection = selection or select_cases(actor, recipient, criteria)
     if not selection.included:
         raise InvalidInput(str(_l("No case can go into this packet: none was selected, or every selected case "
                                   "was left out.")), field="references")

@@ -93,7 +93,7 @@ def create() -> Response | str | tuple[str, int]:
         if selection is not None and recipient is not None:
             if form.build.data and valid:
                 try:
-                    packet = services.build_packet(actor, recipient, _criteria(form), _letter(form))
+                    packet = services.build_packet(actor, recipient, _criteria(form), _letter(form), selection)
                 except DomainError as error:
                     db.session.rollback()
                     _show_error(form, error)
