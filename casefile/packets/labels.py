@@ -11,6 +11,7 @@ ISO dates of a case ("2017", "2017-05", "2017-05-14") the way each language writ
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 LANGUAGES = ("kk", "ru", "en", "zh")
@@ -392,6 +393,7 @@ def table(language: str, group: str) -> dict[str, str]:
     return {code: entry[index] for code, entry in _VOCAB[group].items()}
 
 
+@lru_cache(maxsize=4096)
 def format_date(language: str, value: str | None) -> str | None:
     """A partial ISO date ("2017", "2017-05", "2017-05-14") as ``language`` writes it; None stays None.
 

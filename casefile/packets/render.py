@@ -10,21 +10,31 @@ The inputs are a JSON-able dict built by the packet services from the case snaps
 3. prepares a *view*: every label in the packet language, every date formatted, every missing
    value spelled "not known", the sections in the order of the chosen form;
 4. hands the view to ``typst/packet.typ`` as one JSON string in ``sys.inputs`` (never as source),
-   with fonts only from the PyPI font packages, in a private temporary root that holds the
-   thumbnails and is removed afterwards.
+   with fonts only from the PyPI font packages, in a private temporary root (mode 0700) that
+   holds the template and the thumbnails and is removed afterwards.
+
+Typst runs in short-lived worker processes, never in the calling process: typst-py keeps every
+layout result of every compilation in a process-wide cache that it never empties, so a web worker
+that rendered packets in-process would only ever grow. A large packet is compiled in parts, two
+at a time, and merged with qpdf (pikepdf); see "parts" below.
 
 The same inputs give byte-identical output: the document time is ``packet.built_at``, the fonts are
-the bundled ones, and nothing else varies.
+the bundled ones, part boundaries depend only on the inputs, and the merge writes a deterministic ID.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
@@ -66,11 +76,9 @@ def font_files() -> list[Path]:
 _CJK_SC_INDEX = 2
 
 
-@lru_cache(maxsize=1)
-def _typst_fonts() -> typst.Fonts:
-    """The bundled fonts, loaded once (Typst takes folders; system and Typst's own fonts stay out)."""
-    folders = sorted({str(path.parent) for path in font_files()})
-    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=folders)
+def font_folders() -> list[str]:
+    """The folders Typst is given: the font packages' own (Typst takes folders, not files)."""
+    return sorted({str(path.parent) for path in font_files()})
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +99,6 @@ def covered_characters() -> frozenset[int]:
 
 # --- sanitising ----------------------------------------------------------------------------------
 
-_KEEP = {"\n"}
 _JOINERS = {"\u200c", "\u200d"}  # ZWNJ, ZWJ
 
 
@@ -107,6 +114,16 @@ def visible(char: str) -> str:
     return f"[U+{ord(char):04X}]"
 
 
+@lru_cache(maxsize=1)
+def _needs_care() -> re.Pattern[str]:
+    """Every character ``sanitise_text`` changes: Cc and Cf characters but LF, and U+2028/U+2029."""
+    # Cc and Cf characters live in planes 0, 1 and 14 only.
+    codes = [*range(0xD800), *range(0xE000, 0x20000), *range(0xE0000, 0xE1000)]
+    chars = [chr(code) for code in codes if code != 0x0A and unicodedata.category(chr(code)) in ("Cc", "Cf")]
+    chars += ["\u2028", "\u2029"]
+    return re.compile("[" + "".join(re.escape(char) for char in chars) + "]")
+
+
 def sanitise_text(text: str) -> str:
     """A string safe to print: invisible format and control characters made visible as ``[U+XXXX]``.
 
@@ -119,33 +136,42 @@ def sanitise_text(text: str) -> str:
     """
     if text.isascii() and text.isprintable():
         return text
+    pattern = _needs_care()
+    if pattern.search(text) is None:
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    out: list[str] = []
-    last = len(text) - 1
-    for i, char in enumerate(text):
-        if char in _KEEP:
-            out.append(char)
-        elif char == "\t":
-            out.append(" ")
-        elif unicodedata.category(char) in ("Cf", "Cc"):
-            if (char in _JOINERS and 0 < i < last and _is_arabic_letter(text[i - 1])
-                    and _is_arabic_letter(text[i + 1])):
-                out.append(char)
-            else:
-                out.append(visible(char))
-        else:
-            out.append(char)
-    return "".join(out)
+
+    def replace(match: re.Match[str]) -> str:
+        char = match.group()
+        if char == "\t":
+            return " "
+        if char == "\n":
+            return char
+        i = match.start()
+        if (char in _JOINERS and 0 < i < len(text) - 1 and _is_arabic_letter(text[i - 1])
+                and _is_arabic_letter(text[i + 1])):
+            return char
+        return visible(char)
+
+    return pattern.sub(replace, text)
 
 
-def sanitise(value: Any) -> Any:
-    """A copy of a JSON-able value with every string passed through ``sanitise_text`` (keys unchanged)."""
+def sanitise(value: Any, seen: list[str] | None = None) -> Any:
+    """A copy of a JSON-able value with every string passed through ``sanitise_text`` (keys unchanged).
+
+    ``seen``, when given, collects the sanitised strings that are not pure ASCII (for the glyph check).
+    """
     if isinstance(value, str):
-        return sanitise_text(value)
+        if value.isascii() and value.isprintable():
+            return value
+        clean = sanitise_text(value)
+        if seen is not None:
+            seen.append(clean)
+        return clean
     if isinstance(value, dict):
-        return {key: sanitise(item) for key, item in value.items()}
+        return {key: sanitise(item, seen) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [sanitise(item) for item in value]
+        return [sanitise(item, seen) for item in value]
     return value
 
 
@@ -177,12 +203,9 @@ def _first_missing(value: Any, covered: frozenset[int]) -> tuple[str, str] | Non
     return None
 
 
-def _fast_missing(value: Any, covered: frozenset[int]) -> bool:
-    chars: set[str] = set()
-    for _, text in _strings(value, ""):
-        if not text.isascii():
-            chars.update(text)
-    return any(ord(char) not in covered and char not in _NOT_PRINTED for char in chars)
+def _fast_missing(texts: list[str], covered: frozenset[int]) -> bool:
+    """Whether any character of these strings lacks a glyph (one pass over one joined string)."""
+    return any(ord(char) not in covered and char not in _NOT_PRINTED for char in set("".join(texts)))
 
 
 def _glyph_error(where: str, path: str, char: str) -> RenderError:
@@ -192,9 +215,10 @@ def _glyph_error(where: str, path: str, char: str) -> RenderError:
                        f"has no glyph in the packet fonts (in {path})")
 
 
-def _check_clean(clean: dict[str, Any]) -> None:
+def _check_clean(clean: dict[str, Any], texts: list[str]) -> None:
+    """Raise for the first character without a glyph; ``texts`` are the non-ASCII strings of ``clean``."""
     covered = covered_characters()
-    if not _fast_missing(clean, covered):
+    if not _fast_missing(texts, covered):
         return
     for case in clean.get("cases") or []:
         found = _first_missing(case, covered)
@@ -222,7 +246,8 @@ def check_glyphs(inputs: dict) -> None:
     The strings are checked as they will be printed, that is after sanitising (an invisible
     control made visible as ``[U+202E]`` needs no glyph of its own).
     """
-    _check_clean(sanitise(inputs))
+    texts: list[str] = []
+    _check_clean(sanitise(inputs, texts), texts)
 
 
 # --- the view ------------------------------------------------------------------------------------
@@ -278,6 +303,7 @@ class _View:
 
     # parts
     def build(self) -> dict[str, Any]:
+        """The whole packet as one view (one part)."""
         data = self.data
         packet = data.get("packet") or {}
         cases = data.get("cases") or []
@@ -287,9 +313,11 @@ class _View:
             "reference": str(packet.get("reference") or ""),
             "title": f"{packet.get('reference') or ''} — {(data.get('letter') or {}).get('subject') or ''}".strip(" —"),
             "author": str((data.get("organisation") or {}).get("name") or ""),
+            "footer": True,
             "cover": self.cover(cases, signatures),
             "list": self.case_list(cases),
-            "cases": {"items": [self.case(case) for case in cases]},
+            "cases_heading": self.h("cases") if cases else None,
+            "cases": [self.case(case) for case in cases],
             "signatures": self.signature_sheet(signatures) if signatures else None,
             "manifest": self.manifest(cases),
         }
@@ -342,17 +370,16 @@ class _View:
             "signature_label": self.f("signature"),
         }
 
-    def names(self, case: dict) -> list[str]:
-        """Every name on record, as recorded, each followed by its script and kind."""
-        out = []
-        for name in case.get("names") or []:
-            script = self.t("script", name.get("script"))
-            kind = self.t("name_kind", name.get("kind"))
-            out.append(f"{name.get('text') or ''}  ({script} · {kind})")
-        return out or [self.not_known]
+    def names(self, case: dict) -> Any:
+        """Every name on record, as recorded, each with its script and kind."""
+        names = [[str(name.get("text") or ""), str(name.get("script") or ""),
+                  f"({self.t('script', name.get('script'))} · {self.t('name_kind', name.get('kind'))})"]
+                 for name in case.get("names") or []]
+        return {"names": names} if names else self.not_known
 
-    def plain_names(self, case: dict) -> list[str]:
-        return [str(name.get("text") or "") for name in case.get("names") or []] or [self.not_known]
+    def plain_names(self, case: dict) -> Any:
+        names = [[str(name.get("text") or ""), str(name.get("script") or ""), None] for name in case.get("names") or []]
+        return {"names": names} if names else self.not_known
 
     def sex(self, case: dict) -> str:
         return self.known(self.t("sex", case.get("sex")) if case.get("sex") else None)
@@ -384,12 +411,8 @@ class _View:
         if not events:
             section["empty"] = self.not_known
             return section
-        section["table"] = {
-            "widths": ["24mm", "30mm", "1fr", "2fr"],
-            "header": [self.f("date"), self.f("kind"), self.f("place"), self.f("description")],
-            "rows": [[self.date(e.get("date")), self.t("timeline_kind", e.get("kind")), self.lines(e.get("place")),
-                      self.lines(e.get("description"))] for e in events],
-        }
+        section["events"] = [[self.date(e.get("date")), self.t("timeline_kind", e.get("kind")), self.lines(e.get("place")),
+                              self.lines(e.get("description"))] for e in events]
         return section
 
     def evidence(self, case: dict) -> dict[str, Any]:
@@ -405,7 +428,7 @@ class _View:
                 "item": str(item.get("item") if item.get("item") is not None else ""),
                 "kind": self.t("evidence_kind", item.get("kind")),
                 "date": self.date(item.get("date")),
-                "sha256": [sha[:32], sha[32:]] if len(sha) > 32 else self.known(sha),
+                "sha256": self.known(sha),
                 "type": self.known(item.get("type")),
                 "thumbnail": self.thumbnail_files.get(item.get("thumbnail")) if item.get("thumbnail") else None,
             })
@@ -514,7 +537,7 @@ class _View:
         separator = "、" if self.lang == "zh" else ", "
         items = []
         for s in signatures:
-            items.append({"fields": [
+            items.append([
                 [self.f("full_name"), str(s.get("full_name") or "")],
                 [self.f("iin"), str(s.get("iin") or "")],
                 [self.f("postal_address"), str(s.get("postal_address") or "").split("\n")],
@@ -523,7 +546,7 @@ class _View:
                 [self.f("cases_signed"), ", ".join(str(n) for n in s.get("case_numbers") or [])],
                 [self.f("recipients_consented"),
                  separator.join(self.t("recipient", code) for code in s.get("recipients") or [])],
-            ]})
+            ])
         return {"heading": self.h("signatures"), "intro": intro, "items": items,
                 "date_label": self.f("date"), "signature_label": self.f("signature")}
 
@@ -533,6 +556,10 @@ class _View:
         recipient = data.get("recipient") or {}
         evidence = (data.get("manifest") or {}).get("evidence") or []
         built_at = str(packet.get("built_at") or "")
+        rows = [[str(e.get("case_number") or ""), str(e.get("reference") or ""), str(e.get("item") or ""),
+                 str(e.get("sha256") or "")] for e in evidence]
+        widths = [max([_width(row[i]) for row in rows] + [_width(label)])
+                  for i, label in enumerate((self.f("number"), self.f("case_reference"), self.f("item"), ""))]
         return {
             "heading": self.h("manifest"),
             "fields": [
@@ -548,12 +575,24 @@ class _View:
                                                    else None)],
             ],
             "evidence_heading": self.h("manifest_evidence"),
-            "header": [self.f("number"), self.f("case_reference"), self.f("item"), self.f("sha256")],
-            "rows": [[str(e.get("case_number") or ""), str(e.get("reference") or ""), str(e.get("item") or ""),
-                      str(e.get("sha256") or "")] for e in evidence],
+            "header": _columns([self.f("number"), self.f("case_reference"), self.f("item"), self.f("sha256")], widths),
+            "lines": [_columns(row, widths) for row in rows],
             "empty": self.t("text", "no_evidence"),
             "note": self.t("text", "manifest_note"),
         }
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in the monospaced font: two for wide (CJK) characters."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _columns(cells: list[str], widths: list[int]) -> str:
+    """Cells padded to fixed-width columns, two spaces apart."""
+    out = [cell + " " * (width - _width(cell)) for cell, width in zip(cells[:-1], widths)]
+    return "  ".join(out + [cells[-1]])
 
 
 def packet_reference(data: dict[str, Any]) -> str:
@@ -563,6 +602,113 @@ def packet_reference(data: dict[str, Any]) -> str:
 def build_view(inputs: dict, thumbnail_files: dict[str, str] | None = None) -> dict[str, Any]:
     """The template's view of sanitised inputs (exposed for tests and for a preview)."""
     return _View(inputs, thumbnail_files or {}).build()
+
+
+# --- parts ---------------------------------------------------------------------------------------
+#
+# Typst keeps every intermediate layout result of a compilation in a process-wide cache that is
+# never emptied (typst-py does not evict it), and a 2,000-case packet laid out in one go needs
+# well over a gigabyte. So a packet is compiled in parts, each in a short-lived worker process
+# (at most ``WORKERS`` at a time), and the parts are merged with qpdf (pikepdf); the page footers
+# ("PK-… · n / N") are compiled last, when N is known, and stamped over the merged pages. A
+# packet small enough for one part is compiled in one go, footers included, and not merged.
+
+# The size of a part, in characters of its view (about what it prints): ~120 cases, ~650 rows of
+# the list (a table row costs Typst about twice what the same text costs elsewhere: LIST_WEIGHT).
+# A worker then peaks at about 200 MB. Changing these changes where parts break, and so the bytes
+# of a rebuilt packet (as would another template, Typst or font version).
+PART_BUDGET = 360_000
+LIST_WEIGHT = 2
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+WORKER_TIMEOUT = 600
+# The interpreter that runs the workers (needs only the typst package): this one, unless the app
+# runs embedded (uWSGI, mod_wsgi), where sys.executable is not a Python and this must be set.
+PYTHON = sys.executable
+
+
+MANIFEST_BLOCK = 40  # lines of the manifest per block
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    return [lines[i:i + MANIFEST_BLOCK] for i in range(0, len(lines), MANIFEST_BLOCK)]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# Stand-ins for pre-serialised units in a part's JSON: no sanitised string contains U+0000.
+_MARK = {section: "\u0000" + section for section in ("cover", "list", "cases", "signatures")}
+
+
+def split_view(view: dict[str, Any], budget: int = PART_BUDGET) -> list[str]:
+    """The view as the JSON of one or more parts of about ``budget`` characters, in reading order.
+
+    Units: the cover letter, each list row, each case, each signature block, each manifest line;
+    a part is a run of consecutive units. Headings go with the first unit of their section, the
+    manifest's note with its last. One part (with footers) when everything fits.
+    """
+    manifest = dict(view["manifest"])
+    lines = manifest.pop("lines")
+    whole = {**view, "manifest": {**manifest, "blocks": _blocks(lines)}}
+    encoded = {  # each unit serialised once: its size is its weight, its text goes into a part as is
+        "list": [_dumps(row) for row in view["list"]["rows"]],
+        "cases": [_dumps(case) for case in view["cases"]],
+        "signatures": [_dumps(item) for item in (view["signatures"] or {}).get("items", [])],
+    }
+    cover = _dumps(view["cover"])
+    total = (len(cover) + sum(len(x) for xs in encoded.values() for x in xs) + sum(len(x) + 4 for x in lines)
+             + (LIST_WEIGHT - 1) * sum(len(x) for x in encoded["list"]))
+    if total <= budget:
+        return [_dumps(whole)]
+
+    units: list[tuple[str, int, int]] = [("cover", 0, len(cover))]
+    units += [("list", i, LIST_WEIGHT * len(x)) for i, x in enumerate(encoded["list"])] or [("list", -1, 0)]
+    units += [("cases", i, len(x)) for i, x in enumerate(encoded["cases"])]
+    units += [("signatures", i, len(x)) for i, x in enumerate(encoded["signatures"])]
+    units += [("manifest", i, len(x) + 4) for i, x in enumerate(lines)] or [("manifest", -1, 0)]
+    groups: list[list[tuple[str, int, int]]] = [[]]
+    load = 0
+    for unit in units:
+        if groups[-1] and load + unit[2] > budget:
+            groups.append([])
+            load = 0
+        groups[-1].append(unit)
+        load += unit[2]
+
+    common = {key: view[key] for key in ("lang", "reference", "title", "author")}
+    parts = []
+    for group in groups:
+        part: dict[str, Any] = {**common, "footer": False, "cover": None, "list": None, "cases_heading": None,
+                                "cases": None, "signatures": None, "manifest": None}
+        taken: dict[str, list[int]] = {"list": [], "cases": [], "signatures": [], "manifest": []}
+        for section, index, _ in group:
+            if section == "cover":
+                part["cover"] = _MARK["cover"]
+            else:
+                taken[section].append(index)
+        if taken["list"]:
+            first = taken["list"][0]
+            part["list"] = {**view["list"], "rows": _MARK["list"], "heading": view["list"]["heading"] if first <= 0 else None}
+        if taken["cases"] and taken["cases"][0] == 0:
+            part["cases_heading"] = view["cases_heading"]
+        part["cases"] = _MARK["cases"]
+        if taken["signatures"]:
+            part["signatures"] = {**view["signatures"], "items": _MARK["signatures"],
+                                  "heading": view["signatures"]["heading"] if taken["signatures"][0] == 0 else None}
+        if taken["manifest"]:
+            rows = [i for i in taken["manifest"] if i >= 0]
+            part["manifest"] = {**manifest, "blocks": _blocks([lines[i] for i in rows]),
+                                "heading": manifest["heading"] if taken["manifest"][0] <= 0 else None,
+                                "note": manifest["note"] if taken["manifest"][-1] in (-1, len(lines) - 1) else None}
+        text = _dumps(part)
+        # Put the pre-serialised units in place of their markers.
+        text = text.replace(_dumps(_MARK["cover"]), cover, 1)
+        for section in ("list", "cases", "signatures"):
+            items = ",".join(encoded[section][i] for i in taken[section] if i >= 0)
+            text = text.replace(_dumps(_MARK[section]), f"[{items}]", 1)
+        parts.append(text)
+    return parts
 
 
 # --- compiling -----------------------------------------------------------------------------------
@@ -590,39 +736,258 @@ def template_source() -> bytes:
     return resources.files("casefile.packets").joinpath("typst", TEMPLATE).read_bytes()
 
 
-_LOCATION = re.compile(r"__typst_py_bytes__\.typ:(\d+):(\d+)")
+# The worker: a fresh interpreter that imports nothing but typst (not the application), compiles
+# one part and exits, taking Typst's caches with it. Job on stdin (JSON), PDF on stdout; a Typst
+# error as JSON on stdout with exit status 3.
+_WORKER = r"""
+import json, sys
+job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+sys.path[:0] = job["path"]
+import typst
+fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=job["fonts"])
+try:
+    pdf, warnings = typst.compile_with_warnings(
+        job["main"], root=job["root"], font_paths=fonts, ignore_system_fonts=True,
+        sys_inputs={"data": job["data"]}, pdf_standards=[job["standard"]], pdf_tags=False,
+        timestamp=job["timestamp"])
+except typst.TypstError as error:
+    sys.stdout.write(json.dumps({"message": error.message, "diagnostic": error.diagnostic,
+                                 "hints": list(error.hints or [])}))
+    sys.exit(3)
+for warning in warnings:
+    sys.stderr.write("typst warning: %s\n" % getattr(warning, "message", warning))
+sys.stdout.buffer.write(pdf)
+"""
+
+_LOCATION = re.compile(r"packet\.typ:(\d+):(\d+)")
 
 
-def _template_error(error: Exception) -> RenderError:
-    message = str(getattr(error, "message", "") or error).strip().splitlines()[0] if str(error).strip() else "error"
-    diagnostic = str(getattr(error, "diagnostic", "") or "")
-    found = _LOCATION.search(diagnostic) or re.search(r":(\d+):(\d+)", diagnostic)
+def _template_error(message: str, diagnostic: str = "", hints: list[str] | None = None) -> RenderError:
+    message = (message or "error").strip().splitlines()[0]
+    found = _LOCATION.search(diagnostic or "") or re.search(r"\.typ:(\d+):(\d+)", diagnostic or "")
     where = f" at line {found.group(1)}, column {found.group(2)}" if found else ""
-    hints = [str(h) for h in getattr(error, "hints", None) or []]
     hint = f" (hint: {hints[0]})" if hints else ""
     return RenderError(f"Packet template error{where}: {message}{hint}")
 
 
+def _worker_env(single_thread: bool) -> dict[str, str]:
+    """The worker's environment: the caller's, with Typst kept to one thread when workers run side by side."""
+    env = dict(os.environ)
+    if single_thread:
+        env["RAYON_NUM_THREADS"] = "1"
+    return env
+
+
+def _compile(root: str, data: str, timestamp: int, single_thread: bool = False) -> bytes:
+    """One part (or the footers) compiled in a worker process."""
+    job = {
+        "path": [str(Path(typst.__file__).resolve().parent.parent)],
+        "fonts": font_folders(),
+        "main": str(Path(root) / TEMPLATE), "root": root, "data": data,
+        "standard": PDF_STANDARD, "timestamp": timestamp,
+    }
+    try:
+        done = subprocess.run([PYTHON, "-I", "-S", "-c", _WORKER], input=json.dumps(job).encode("utf-8"),
+                              capture_output=True, timeout=WORKER_TIMEOUT, cwd=root, env=_worker_env(single_thread))
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"The PDF renderer took longer than {WORKER_TIMEOUT} s and was stopped") from None
+    except OSError as error:
+        raise RenderError(f"The PDF renderer could not be started ({PYTHON}): {error.strerror or error}") from None
+    for line in done.stderr.decode("utf-8", "replace").splitlines():
+        if line.startswith("typst warning: "):
+            log.warning("packet: %s", line)
+    if done.returncode == 3:
+        try:
+            error = json.loads(done.stdout.decode("utf-8"))
+        except ValueError:
+            error = {"message": done.stdout.decode("utf-8", "replace")}
+        raise _template_error(error.get("message", ""), error.get("diagnostic", ""), error.get("hints"))
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise RenderError(f"The PDF renderer failed: {last}")
+    return done.stdout
+
+
+def _page_orientations(pdf: Any) -> list[bool]:
+    """For each page, whether it is landscape."""
+    out = []
+    for page in pdf.pages:
+        box = [float(v) for v in page.mediabox]
+        out.append(abs(box[2] - box[0]) > abs(box[3] - box[1]))
+    return out
+
+
+def _stamp(merged: Any, footers: bytes) -> None:
+    """Draw page i of ``footers`` over page i of ``merged``, as a form XObject named /CfFooter.
+
+    Done by hand rather than with ``Page.add_overlay`` (whose resource names are random): the
+    page's own content is wrapped in q/Q, the footer's resources are copied once and shared.
+    """
+    import pikepdf
+
+    stamps = pikepdf.open(io.BytesIO(footers))
+    try:
+        if len(stamps.pages) != len(merged.pages):
+            raise RenderError("The PDF renderer failed: the footers do not match the pages")
+        save = merged.make_stream(b"q\n")
+        draw = merged.make_stream(b"\nQ\nq /CfFooter Do Q\n")
+        resources: dict[tuple[int, int], Any] = {}
+        for page, stamp in zip(merged.pages, stamps.pages):
+            source = stamp.obj.Resources
+            key = source.objgen if source.is_indirect else (id(source), -1)
+            if key not in resources:
+                resources[key] = merged.copy_foreign(source if source.is_indirect else merged.make_indirect(source))
+            contents = stamp.obj.Contents
+            data = (b"\n".join(c.read_bytes() for c in contents) if isinstance(contents, pikepdf.Array)
+                    else contents.read_bytes())
+            form = merged.make_stream(data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form,
+                                      BBox=stamp.obj.MediaBox, Resources=resources[key])
+            own = pikepdf.Dictionary({k: v for k, v in page.obj.Resources.items()})
+            xobjects = pikepdf.Dictionary({k: v for k, v in own.get("/XObject", pikepdf.Dictionary()).items()})
+            xobjects["/CfFooter"] = form
+            own["/XObject"] = xobjects
+            page.obj.Resources = own
+            old = page.obj.get("/Contents")
+            parts = list(old) if isinstance(old, pikepdf.Array) else ([old] if old is not None else [])
+            page.obj.Contents = pikepdf.Array([save, *parts, draw])
+    finally:
+        stamps.close()
+
+
+def _outline_items(pdf: Any) -> list[tuple[str, int, Any, Any]]:
+    """(title, page index, left, top) of every outline item of a part, in order."""
+    import pikepdf
+
+    index_of = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    out = []
+    outlines = pdf.Root.get("/Outlines")
+    stack = [outlines.get("/First")] if outlines is not None and "/First" in outlines else []
+    while stack:
+        item = stack.pop()
+        if item is None:
+            continue
+        destination = item.get("/Dest")
+        if destination is None and "/A" in item:
+            destination = item.A.get("/D")
+        if isinstance(destination, pikepdf.Array) and len(destination) >= 1:
+            page_index = index_of.get(destination[0].objgen)
+            if page_index is not None:
+                left = destination[2] if len(destination) > 3 else 0
+                top = destination[3] if len(destination) > 3 else 0
+                out.append((str(item.Title), page_index, left, top))
+        if "/Next" in item:
+            stack.append(item.Next)
+        if "/First" in item:
+            stack.append(item.First)
+    return out
+
+
+def _write_outline(pdf: Any, entries: list[tuple[str, int, Any, Any]], case_titles: set[str],
+                   cases_heading: str | None) -> None:
+    """The document outline: sections at the top, each case under "Individual cases"."""
+    import pikepdf
+
+    tree: list[tuple[tuple[str, int, Any, Any], list]] = []
+    cases_node: list | None = None
+    for entry in entries:
+        if entry[0] in case_titles and cases_node is not None:
+            cases_node.append((entry, []))
+        else:
+            children: list = []
+            tree.append((entry, children))
+            if cases_heading is not None and entry[0] == cases_heading:
+                cases_node = children
+
+    def build(nodes: list, parent: Any) -> tuple[Any, Any, int]:
+        objects = []
+        count = 0
+        for (title, page_index, left, top), children in nodes:
+            item = pdf.make_indirect(pikepdf.Dictionary(
+                Title=pikepdf.String(title), Parent=parent,
+                Dest=pikepdf.Array([pdf.pages[page_index].obj, pikepdf.Name.XYZ, left, top, 0])))
+            if children:
+                first, last, _ = build(children, item)
+                item.First, item.Last = first, last
+                item.Count = -len(children)  # closed: a 2,000-entry list is opened on demand
+            objects.append(item)
+            count += 1
+        for previous, following in zip(objects, objects[1:]):
+            previous.Next, following.Prev = following, previous
+        return (objects[0] if objects else None), (objects[-1] if objects else None), count
+
+    root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    first, last, count = build(tree, root)
+    if first is not None:
+        root.First, root.Last, root.Count = first, last, count
+    pdf.Root.Outlines = root
+
+
+def _merge(parts: list[Future[bytes]], view: dict[str, Any], root: str, timestamp: int) -> bytes:
+    # ``view`` here: lang, reference, title, author, cases_heading and case_titles only.
+    """The parts as one PDF/A document: pages in order, footers stamped, one outline, one XMP.
+
+    Parts are gathered as they come out of the workers, while later ones are still compiling; the
+    footers are compiled (in a worker) while the outline is written.
+    """
+    import pikepdf
+
+    sources: list[Any] = []
+    try:
+        entries: list[tuple[str, int, Any, Any]] = []
+        orientations: list[bool] = []
+        for number, part in enumerate(parts):
+            source = pikepdf.open(io.BytesIO(part.result()))
+            sources.append(source)
+            entries += [(title, len(orientations) + page, left, top) for title, page, left, top in _outline_items(source)]
+            orientations += _page_orientations(source)
+            if number:
+                sources[0].pages.extend(source.pages)
+        merged = sources[0]
+        footer_view = {"mode": "footers", "lang": view["lang"], "reference": view["reference"],
+                       "title": view["title"], "author": view["author"], "pages": orientations}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            footers = pool.submit(_compile, root, _dumps(footer_view), timestamp)
+            _write_outline(merged, entries, view["case_titles"], view["cases_heading"])
+            # The XMP says how many pages there are: the first part's count is not the document's.
+            metadata = merged.Root.Metadata.read_bytes()
+            metadata = re.sub(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>",
+                              b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(merged.pages), metadata)
+            merged.Root.Metadata.write(metadata)
+            _stamp(merged, footers.result())
+
+        out = io.BytesIO()
+        merged.save(out, deterministic_id=True, preserve_pdfa=True, fix_metadata_version=False,
+                    stream_decode_level=pikepdf.StreamDecodeLevel.none, recompress_flate=False,
+                    object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
+    finally:
+        for source in sources:
+            source.close()
+
+
 def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
-               template: bytes | str | None = None) -> bytes:
+               template: bytes | str | None = None, part_budget: int | None = None) -> bytes:
     """The packet PDF (A4, PDF/A-2b) from the frozen inputs.
 
     Deterministic: the same inputs give byte-identical output (``inputs['packet']['built_at']`` is
     the document time). ``thumbnails`` maps the ``thumbnail`` keys of evidence items to JPEG or PNG
     bytes; an item whose key is not in the mapping is listed without a preview. ``template`` (Typst
-    source) replaces the shipped template, for tests and template development.
+    source) replaces the shipped template and ``part_budget`` the size of a part (in characters),
+    both for tests.
 
     Raises ``RenderError`` with a one-line message: a character without a glyph (naming the case),
     a template error (with its line), or inputs that are not a ``casefile.packet/1`` packet.
     """
     if not isinstance(inputs, dict) or inputs.get("schema") != SCHEMA:
         raise RenderError(f"These packet inputs are not of the schema {SCHEMA}")
-    clean = sanitise(inputs)
-    _check_clean(clean)
-    timestamp = _timestamp((clean.get("packet") or {}).get("built_at"))
+    texts: list[str] = []
+    clean = sanitise(inputs, texts)
+    _check_clean(clean, texts)
+    del texts
+    timestamp = int(_timestamp((clean.get("packet") or {}).get("built_at")).timestamp())
     thumbnails = thumbnails or {}
 
-    # The thumbnail files, named by the order the evidence items appear in the packet.
+    # The thumbnail files, named by the order their evidence items appear in the packet.
     files: dict[str, str] = {}
     payload: dict[str, bytes] = {}
     for case in inputs.get("cases") or []:
@@ -638,36 +1003,35 @@ def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
             name = f"/thumbs/t{len(files) + 1:05d}{suffix}"
             files[key] = name
             payload[name] = data
-    # ``clean`` has the same keys; only strings changed, so map the sanitised keys too.
+    # ``clean`` is ``inputs`` with its strings sanitised: point its thumbnails at the files.
     for case_raw, case_clean in zip(inputs.get("cases") or [], clean.get("cases") or []):
         for item_raw, item_clean in zip(case_raw.get("evidence") or [], case_clean.get("evidence") or []):
-            key = item_raw.get("thumbnail")
-            item_clean["thumbnail"] = key if key in files else None
+            item_clean["thumbnail"] = item_raw.get("thumbnail") if item_raw.get("thumbnail") in files else None
     view = build_view(clean, files)
+    jobs = split_view(view, part_budget or PART_BUDGET)
+    # What the merge needs of the view; the rest (and the sanitised copy) can go.
+    summary = {key: view[key] for key in ("lang", "reference", "title", "author", "cases_heading")}
+    summary["case_titles"] = {case["title"] for case in view["cases"]}
+    del view, clean
     source = template if template is not None else template_source()
     if isinstance(source, str):
         source = source.encode("utf-8")
 
-    root = tempfile.mkdtemp(prefix="casefile-packet-")  # mode 0700
+    root = tempfile.mkdtemp(prefix="casefile-packet-")  # mode 0700, ours alone
     try:
+        (Path(root) / TEMPLATE).write_bytes(source)
         if payload:
-            folder = Path(root) / "thumbs"
-            folder.mkdir(mode=0o700)
+            (Path(root) / "thumbs").mkdir(mode=0o700)
             for name, data in payload.items():
                 (Path(root) / name.lstrip("/")).write_bytes(data)
-        try:
-            pdf, warnings = typst.compile_with_warnings(
-                source, root=root, font_paths=_typst_fonts(), ignore_system_fonts=True,
-                sys_inputs={"data": json.dumps(view, ensure_ascii=False, separators=(",", ":"))},
-                pdf_standards=[PDF_STANDARD], timestamp=timestamp)
-        except typst.TypstError as error:
-            raise _template_error(error) from None
-        except RuntimeError as error:  # export errors (e.g. a PDF/A violation) that are not TypstError
-            raise _template_error(error) from None
-        for warning in warnings:
-            log.warning("packet %s: typst: %s", packet_reference(clean), getattr(warning, "message", warning))
+        if len(jobs) == 1:
+            return _compile(root, jobs[0], timestamp)
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            futures = [pool.submit(_compile, root, job, timestamp, WORKERS > 1) for job in jobs]
+            try:
+                return _merge(futures, summary, root, timestamp)
+            finally:
+                for future in futures:  # after a failure, start no more parts
+                    future.cancel()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    if not isinstance(pdf, bytes):
-        raise RenderError("Typst returned no PDF")
-    return pdf
