@@ -138,7 +138,8 @@ def evidence_verify_command() -> None:
     for problem in report.problems:
         click.echo(problem.describe(), err=True)
     rate = report.bytes / 2**20 / report.seconds if report.seconds else 0.0
-    summary = (f"{report.items} items in {report.blobs} blobs checked, {report.bytes:,} bytes in "
+    others = f" and {report.others} packet or receipt file(s)" if report.others else ""
+    summary = (f"{report.items} items{others} in {report.blobs} blobs checked, {report.bytes:,} bytes in "
                f"{report.seconds:.1f} s ({rate:.0f} MiB/s)")
     if not report.ok:
         raise click.ClickException(f"{len(report.problems)} problem(s) found; {summary}.")

@@ -39,6 +39,7 @@ class Problem:
 class VerifyReport:
     blobs: int = 0
     items: int = 0
+    others: int = 0  # packet PDFs and receipts
     bytes: int = 0
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
@@ -90,7 +91,8 @@ def stored_blobs() -> dict[str, _Expected]:
 def verify_store(store: FilesystemStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Decrypt and re-hash every blob the log refers to; collect every problem, stop at none."""
     expected = stored_blobs()
-    report = VerifyReport(blobs=len(expected), items=sum(len(e.item_ids) for e in expected.values()))
+    report = VerifyReport(blobs=len(expected), items=sum(len(e.item_ids) for e in expected.values()),
+                          others=sum(1 for e in expected.values() if e.owner))
     started = time.perf_counter()
     for address, facts in expected.items():
         problem = _check_blob(store, address, facts)

@@ -288,3 +288,22 @@ def test_a_refused_hand_over_keeps_nothing(organisation, login, app) -> None:  #
     assert packets()[0].submissions == []
     after = {path for path in app.config["CASEFILE_SETTINGS"].evidence_dir.rglob("*") if path.is_file()}
     assert after == before
+
+
+def test_evidence_verify_and_sweep_know_packet_pdfs(organisation, login, app) -> None:  # type: ignore[no-untyped-def]
+    from tests.evidence.test_cli import blob_path, invoke, make_old
+
+    web = login(organisation["coordinator"])
+    web.post("/packets/new", packet_form(build="Build"))
+    [packet] = packets()
+    path = blob_path(app, packet.pdf_address)
+    make_old(path)
+    swept = invoke(app, ["evidence", "sweep"])
+    assert "Removed 0 unreferenced blob(s)" in swept.output and path.exists()
+    intact = invoke(app, ["evidence", "verify"])
+    assert intact.exit_code == 0 and "1 packet or receipt file(s)" in intact.output
+    raw = bytearray(path.read_bytes())
+    raw[-5] ^= 0x01
+    path.write_bytes(bytes(raw))
+    broken = invoke(app, ["evidence", "verify"])
+    assert broken.exit_code == 1 and f"packet {packet.reference}: altered" in broken.output
