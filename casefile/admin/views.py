@@ -13,6 +13,7 @@ from casefile.admin.forms import ConfirmForm, CreateUserForm, EditUserForm, Pass
 from casefile.auth import services
 from casefile.auth.models import Role, Team, User
 from casefile.core.errors import DomainError
+from casefile.core.forms import show_error
 from casefile.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -31,11 +32,7 @@ def _user_or_404(user_id: int) -> User:
 
 def _apply_error(form, error: DomainError) -> None:  # type: ignore[no-untyped-def]
     db.session.rollback()
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(error)]
-    else:
-        flash(str(error), "error")
+    show_error(form, error)
 
 
 @bp.route("/users")

@@ -8,7 +8,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, SelectField, Submi
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from casefile.cases import vocab
-from casefile.core.forms import CheckboxListField, LongText, PartialDateField, TextField, choices_of, no_control_characters
+from casefile.core.forms import CheckboxListField, LongText, PartialDateField, TextField, choices_of
 from casefile.people.identifiers import InvalidIdentifier, parse_iin, parse_prc_id
 from casefile.people.models import Citizenship, NameKind
 from casefile.people.names import detect_script, script_error

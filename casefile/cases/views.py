@@ -15,6 +15,7 @@ from casefile.cases import search, services, vocab
 from casefile.cases.forms import CaseForm, ReporterForm, StatusForm, TimelineForm
 from casefile.cases.models import Case
 from casefile.core.errors import DomainError
+from casefile.core.forms import show_error
 from casefile.evidence import services as evidence_services
 from casefile.evidence import vocab as evidence_vocab
 from casefile.extensions import db
@@ -62,14 +63,6 @@ def _case_input(form: CaseForm) -> services.CaseInput:
     )
 
 
-def _show_error(form, error: DomainError) -> None:  # type: ignore[no-untyped-def]
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(error)] if isinstance(target.errors, list) else [str(error)]
-    else:
-        flash(str(error), "error")
-
-
 def _bad_input(template: str, **context: object) -> tuple[str, int]:
     # 400 tells the browser and the tests that nothing was saved.
     return render_template(template, **context), 400
@@ -104,7 +97,7 @@ def create() -> Response | str | tuple[str, int]:
             case = services.open_case(_actor(), _case_input(form))
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Case %(ref)s created.", ref=case.reference), "success")
             return redirect(url_for("cases.show", reference=case.reference))
@@ -143,7 +136,7 @@ def edit(reference: str) -> Response | str | tuple[str, int]:
             changed = services.update_case(actor, case, _case_input(form))
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("cases.show", reference=case.reference))

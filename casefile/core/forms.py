@@ -5,11 +5,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, Optional, ValidationError
 
+from casefile.core.errors import DomainError
 from casefile.core.partial_dates import InvalidDate, PartialDate
 
 
@@ -29,6 +31,15 @@ def no_control_characters(form: FlaskForm, field: Field) -> None:
             continue
         if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in "\u2028\u2029":
             raise ValidationError(_l("Remove control characters and null bytes."))
+
+
+def show_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's refusal next to the field it names, or at the top of the page."""
+    target = getattr(form, error.field, None) if error.field else None
+    if isinstance(target, Field):
+        target.errors = [*target.errors, str(error)] if isinstance(target.errors, list) else [str(error)]
+    else:
+        flash(str(error), "error")
 
 
 def own_errors(field: Field) -> list[str]:

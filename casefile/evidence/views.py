@@ -12,6 +12,7 @@ from casefile import access
 from casefile.auth.models import Role
 from casefile.cases import services as case_services
 from casefile.core.errors import DomainError
+from casefile.core.forms import show_error
 from casefile.evidence import services, vocab
 from casefile.evidence.forms import EvidenceForm, TombstoneForm
 from casefile.evidence.storage import BlobMissing, PendingBlob
@@ -62,11 +63,7 @@ def create(reference: str) -> Response | str | tuple[str, int]:
             result = services.add_evidence(actor, case, _input(form), _uploads())
         except DomainError as error:
             db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, str(error)]
-            else:
-                flash(str(error), "error")
+            show_error(form, error)
         else:
             return _after_add(case, result)
     context = {"case": case, "form": form, "corrected": corrected, "max_mb": services.max_upload_bytes() // 2**20}
@@ -166,7 +163,7 @@ def remove(reference: str, item_id: int) -> Response | tuple[str, int]:
             services.tombstone(actor, case, item_id, form.reason.data or "")
         except DomainError as error:
             db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(error)]
+            show_error(form, error)
         else:
             flash(_("Item #%(id)s removed. It stays in the log and in storage.", id=item_id), "success")
             return redirect(url_for("cases.show", reference=case.reference, _anchor="evidence"))

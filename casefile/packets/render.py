@@ -34,14 +34,13 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import typst
 
 from casefile.packets import labels
 from casefile.packets.labels import LANGUAGES, format_date, format_period
@@ -429,6 +428,9 @@ class _View:
                 "kind": self.t("evidence_kind", item.get("kind")),
                 "date": self.date(item.get("date")),
                 "sha256": self.known(sha),
+                # ASCII (a hash) can be set in the CJK face with half-width forms: the same glyphs as
+                # in the monospaced face, without loading that face too (see ``mono-ascii`` in the template).
+                "ascii": self.known(sha).isascii(),
                 "type": self.known(item.get("type")),
                 "thumbnail": self.thumbnail_files.get(item.get("thumbnail")) if item.get("thumbnail") else None,
             })
@@ -612,18 +614,26 @@ def build_view(inputs: dict, thumbnail_files: dict[str, str] | None = None) -> d
 # (at most ``WORKERS`` at a time), and the parts are merged with qpdf (pikepdf); the page footers
 # ("PK-… · n / N") are compiled last, when N is known, and stamped over the merged pages. A
 # packet small enough for one part is compiled in one go, footers included, and not merged.
+#
+# It is a pipeline, so that neither core waits: the parts are cut from the view as it is built
+# (case by case), each is handed to a worker as soon as one is free, and each compiled part is
+# merged as soon as the parts before it are in, while the workers compile the next ones.
 
-# The size of a part, in characters of its view (about what it prints): ~120 cases, ~650 rows of
+# The size of a part, in characters of its view (about what it prints): ~190 cases, ~900 rows of
 # the list (a table row costs Typst about twice what the same text costs elsewhere: LIST_WEIGHT).
-# A worker then peaks at about 200 MB. Changing these changes where parts break, and so the bytes
-# of a rebuilt packet (as would another template, Typst or font version).
-PART_BUDGET = 360_000
+# A worker then peaks at about 160 MB. Each part costs a worker process and the loading of the
+# CJK font (~0.07 s together), so parts are as large as memory allows: two workers at their
+# peak and the merging process stay under 500 MB. Changing these changes where parts break, and
+# so the bytes of a rebuilt packet (as would another template, Typst or font version).
+PART_BUDGET = 500_000
 LIST_WEIGHT = 2
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 WORKER_TIMEOUT = 600
 # The interpreter that runs the workers (needs only the typst package): this one, unless the app
 # runs embedded (uWSGI, mod_wsgi), where sys.executable is not a Python and this must be set.
 PYTHON = sys.executable
+# The footers of a long packet are compiled in this many slices at once (one per worker).
+FOOTER_SLICE_MIN = 400
 
 
 MANIFEST_BLOCK = 40  # lines of the manifest per block
@@ -641,74 +651,107 @@ def _dumps(value: Any) -> str:
 _MARK = {section: "\u0000" + section for section in ("cover", "list", "cases", "signatures")}
 
 
-def split_view(view: dict[str, Any], budget: int = PART_BUDGET) -> list[str]:
-    """The view as the JSON of one or more parts of about ``budget`` characters, in reading order.
+class _Parts:
+    """The parts of one packet, as the JSON text of each, cut while the view is being built.
 
     Units: the cover letter, each list row, each case, each signature block, each manifest line;
-    a part is a run of consecutive units. Headings go with the first unit of their section, the
-    manifest's note with its last. One part (with footers) when everything fits.
+    a part is a run of consecutive units of about ``budget`` characters (a list row counting
+    ``LIST_WEIGHT`` times). Headings go with the first unit of their section, the manifest's note
+    with its last. One part, with its footers, when everything fits (``single`` is then True once
+    it has been given out). Cases are turned into their view and serialised one by one, when the
+    part that holds them is cut, so the whole view never exists at once.
     """
-    manifest = dict(view["manifest"])
-    lines = manifest.pop("lines")
-    whole = {**view, "manifest": {**manifest, "blocks": _blocks(lines)}}
-    encoded = {  # each unit serialised once: its size is its weight, its text goes into a part as is
-        "list": [_dumps(row) for row in view["list"]["rows"]],
-        "cases": [_dumps(case) for case in view["cases"]],
-        "signatures": [_dumps(item) for item in (view["signatures"] or {}).get("items", [])],
-    }
-    cover = _dumps(view["cover"])
-    total = (len(cover) + sum(len(x) for xs in encoded.values() for x in xs) + sum(len(x) + 4 for x in lines)
-             + (LIST_WEIGHT - 1) * sum(len(x) for x in encoded["list"]))
-    if total <= budget:
-        return [_dumps(whole)]
 
-    units: list[tuple[str, int, int]] = [("cover", 0, len(cover))]
-    units += [("list", i, LIST_WEIGHT * len(x)) for i, x in enumerate(encoded["list"])] or [("list", -1, 0)]
-    units += [("cases", i, len(x)) for i, x in enumerate(encoded["cases"])]
-    units += [("signatures", i, len(x)) for i, x in enumerate(encoded["signatures"])]
-    units += [("manifest", i, len(x) + 4) for i, x in enumerate(lines)] or [("manifest", -1, 0)]
-    groups: list[list[tuple[str, int, int]]] = [[]]
-    load = 0
-    for unit in units:
-        if groups[-1] and load + unit[2] > budget:
-            groups.append([])
-            load = 0
-        groups[-1].append(unit)
-        load += unit[2]
+    def __init__(self, view: _View, budget: int):
+        self.view = view
+        self.budget = budget
+        self.single = False
+        data = view.data
+        self.cases = data.get("cases") or []
+        signatures = data.get("signatures") or []
+        packet = data.get("packet") or {}
+        self.common = {
+            "lang": view.lang,
+            "reference": str(packet.get("reference") or ""),
+            "title": f"{packet.get('reference') or ''} — {(data.get('letter') or {}).get('subject') or ''}".strip(" —"),
+            "author": str((data.get("organisation") or {}).get("name") or ""),
+        }
+        self.cases_heading = view.h("cases") if self.cases else None
+        self.case_titles: set[str] = set()
+        self.cover = _dumps(view.cover(self.cases, signatures))
+        self.list = view.case_list(self.cases)
+        self.list_rows = [_dumps(row) for row in self.list.pop("rows")]
+        self.signatures = view.signature_sheet(signatures) if signatures else None
+        self.signature_items = [_dumps(item) for item in self.signatures.pop("items")] if self.signatures else []
+        self.manifest = view.manifest(self.cases)
+        self.lines = self.manifest.pop("lines")
 
-    common = {key: view[key] for key in ("lang", "reference", "title", "author")}
-    parts = []
-    for group in groups:
-        part: dict[str, Any] = {**common, "footer": False, "cover": None, "list": None, "cases_heading": None,
-                                "cases": None, "signatures": None, "manifest": None}
-        taken: dict[str, list[int]] = {"list": [], "cases": [], "signatures": [], "manifest": []}
-        for section, index, _ in group:
+    def _units(self):
+        """(section, index, weight, serialised unit) in reading order; index -1 for an empty section."""
+        yield "cover", 0, len(self.cover), self.cover
+        if self.list_rows:
+            for index, row in enumerate(self.list_rows):
+                yield "list", index, LIST_WEIGHT * len(row), row
+        else:
+            yield "list", -1, 0, None
+        self.list_rows = []  # given out: let them go with their part
+        for index, case in enumerate(self.cases):
+            case_view = self.view.case(case)
+            self.case_titles.add(case_view["title"])
+            text = _dumps(case_view)
+            yield "cases", index, len(text), text
+        for index, item in enumerate(self.signature_items):
+            yield "signatures", index, len(item), item
+        if self.lines:
+            for index, line in enumerate(self.lines):
+                yield "manifest", index, len(line) + 4, None
+        else:
+            yield "manifest", -1, 0, None
+
+    def __iter__(self):
+        group: list[tuple[str, int, int, str | None]] = []
+        load = 0
+        cut = False
+        for unit in self._units():
+            if group and load + unit[2] > self.budget:
+                cut = True
+                yield self._part(group, footer=False)
+                group, load = [], 0
+            group.append(unit)
+            load += unit[2]
+        self.single = not cut
+        yield self._part(group, footer=not cut)
+
+    def _part(self, group: list[tuple[str, int, int, str | None]], footer: bool) -> str:
+        part: dict[str, Any] = {**self.common, "footer": footer, "cover": None, "list": None, "cases_heading": None,
+                                "cases": _MARK["cases"], "signatures": None, "manifest": None}
+        taken: dict[str, list[tuple[int, str | None]]] = {"list": [], "cases": [], "signatures": [], "manifest": []}
+        for section, index, _, text in group:
             if section == "cover":
                 part["cover"] = _MARK["cover"]
             else:
-                taken[section].append(index)
+                taken[section].append((index, text))
         if taken["list"]:
-            first = taken["list"][0]
-            part["list"] = {**view["list"], "rows": _MARK["list"], "heading": view["list"]["heading"] if first <= 0 else None}
-        if taken["cases"] and taken["cases"][0] == 0:
-            part["cases_heading"] = view["cases_heading"]
-        part["cases"] = _MARK["cases"]
+            part["list"] = {**self.list, "rows": _MARK["list"],
+                            "heading": self.list["heading"] if taken["list"][0][0] <= 0 else None}
+        if taken["cases"] and taken["cases"][0][0] == 0:
+            part["cases_heading"] = self.cases_heading
         if taken["signatures"]:
-            part["signatures"] = {**view["signatures"], "items": _MARK["signatures"],
-                                  "heading": view["signatures"]["heading"] if taken["signatures"][0] == 0 else None}
+            part["signatures"] = {**self.signatures, "items": _MARK["signatures"],
+                                  "heading": self.signatures["heading"] if taken["signatures"][0][0] == 0 else None}
         if taken["manifest"]:
-            rows = [i for i in taken["manifest"] if i >= 0]
-            part["manifest"] = {**manifest, "blocks": _blocks([lines[i] for i in rows]),
-                                "heading": manifest["heading"] if taken["manifest"][0] <= 0 else None,
-                                "note": manifest["note"] if taken["manifest"][-1] in (-1, len(lines) - 1) else None}
+            indexes = [index for index, _ in taken["manifest"]]
+            manifest = self.manifest
+            part["manifest"] = {**manifest, "blocks": _blocks([self.lines[i] for i in indexes if i >= 0]),
+                                "heading": manifest["heading"] if indexes[0] <= 0 else None,
+                                "note": manifest["note"] if indexes[-1] in (-1, len(self.lines) - 1) else None}
         text = _dumps(part)
         # Put the pre-serialised units in place of their markers.
-        text = text.replace(_dumps(_MARK["cover"]), cover, 1)
+        text = text.replace(_dumps(_MARK["cover"]), self.cover, 1)
         for section in ("list", "cases", "signatures"):
-            items = ",".join(encoded[section][i] for i in taken[section] if i >= 0)
+            items = ",".join(unit for index, unit in taken[section] if index >= 0)
             text = text.replace(_dumps(_MARK[section]), f"[{items}]", 1)
-        parts.append(text)
-    return parts
+        return text
 
 
 # --- compiling -----------------------------------------------------------------------------------
@@ -737,18 +780,19 @@ def template_source() -> bytes:
 
 
 # The worker: a fresh interpreter that imports nothing but typst (not the application), compiles
-# one part and exits, taking Typst's caches with it. Job on stdin (JSON), PDF on stdout; a Typst
-# error as JSON on stdout with exit status 3.
+# one part and exits, taking Typst's caches with it. Job on stdin (one line of JSON, then the
+# part's data as UTF-8), PDF on stdout; a Typst error as JSON on stdout with exit status 3.
 _WORKER = r"""
 import json, sys
-job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+head, _, data = sys.stdin.buffer.read().partition(b"\n")
+job = json.loads(head)
 sys.path[:0] = job["path"]
 import typst
 fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=job["fonts"])
 try:
     pdf, warnings = typst.compile_with_warnings(
         job["main"], root=job["root"], font_paths=fonts, ignore_system_fonts=True,
-        sys_inputs={"data": job["data"]}, pdf_standards=[job["standard"]], pdf_tags=False,
+        sys_inputs={"data": data.decode("utf-8")}, pdf_standards=[job["standard"]], pdf_tags=False,
         timestamp=job["timestamp"])
 except typst.TypstError as error:
     sys.stdout.write(json.dumps({"message": error.message, "diagnostic": error.diagnostic,
@@ -778,35 +822,82 @@ def _worker_env(single_thread: bool) -> dict[str, str]:
     return env
 
 
+@lru_cache(maxsize=1)
+def _typst_path() -> str:
+    """The folder the typst package is imported from (found without importing it here)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("typst")
+    if spec is None or not spec.origin:
+        raise RenderError("The PDF renderer is not installed (the typst package)")
+    return str(Path(spec.origin).resolve().parent.parent)
+
+
+class _Compiler:
+    """Runs the workers of one packet; ``abort`` stops every one still running."""
+
+    def __init__(self, root: str, timestamp: int, single_thread: bool):
+        self.root = root
+        self.timestamp = timestamp
+        self.env = _worker_env(single_thread)
+        self.head = json.dumps({
+            "path": [_typst_path()], "fonts": font_folders(), "main": str(Path(root) / TEMPLATE), "root": root,
+            "standard": PDF_STANDARD, "timestamp": timestamp,
+        }).encode("utf-8") + b"\n"
+        self.lock = threading.Lock()
+        self.running: set[subprocess.Popen] = set()
+        self.aborted = False
+
+    def compile(self, data: str) -> bytes:
+        """One part (or footers) compiled in a worker process."""
+        with self.lock:
+            if self.aborted:
+                raise RenderError("The PDF renderer was stopped")
+            try:
+                process = subprocess.Popen([PYTHON, "-I", "-S", "-c", _WORKER], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.root, env=self.env)
+            except OSError as error:
+                raise RenderError(f"The PDF renderer could not be started ({PYTHON}): {error.strerror or error}") from None
+            self.running.add(process)
+        try:
+            try:
+                stdout, stderr = process.communicate(self.head + data.encode("utf-8"), timeout=WORKER_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                raise RenderError(f"The PDF renderer took longer than {WORKER_TIMEOUT} s and was stopped") from None
+        finally:
+            with self.lock:
+                self.running.discard(process)
+        for line in stderr.decode("utf-8", "replace").splitlines():
+            if line.startswith("typst warning: "):
+                log.warning("packet: %s", line)
+        if process.returncode == 3:
+            try:
+                error = json.loads(stdout.decode("utf-8"))
+            except ValueError:
+                error = {"message": stdout.decode("utf-8", "replace")}
+            raise _template_error(error.get("message", ""), error.get("diagnostic", ""), error.get("hints"))
+        if process.returncode != 0 or not stdout.startswith(b"%PDF"):
+            if self.aborted:
+                raise RenderError("The PDF renderer was stopped")
+            last = (stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit status {process.returncode}"])[-1]
+            raise RenderError(f"The PDF renderer failed: {last}")
+        return stdout
+
+    def abort(self) -> None:
+        with self.lock:
+            self.aborted = True
+            for process in self.running:
+                process.kill()
+
+
 def _compile(root: str, data: str, timestamp: int, single_thread: bool = False) -> bytes:
     """One part (or the footers) compiled in a worker process."""
-    job = {
-        "path": [str(Path(typst.__file__).resolve().parent.parent)],
-        "fonts": font_folders(),
-        "main": str(Path(root) / TEMPLATE), "root": root, "data": data,
-        "standard": PDF_STANDARD, "timestamp": timestamp,
-    }
-    try:
-        done = subprocess.run([PYTHON, "-I", "-S", "-c", _WORKER], input=json.dumps(job).encode("utf-8"),
-                              capture_output=True, timeout=WORKER_TIMEOUT, cwd=root, env=_worker_env(single_thread))
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"The PDF renderer took longer than {WORKER_TIMEOUT} s and was stopped") from None
-    except OSError as error:
-        raise RenderError(f"The PDF renderer could not be started ({PYTHON}): {error.strerror or error}") from None
-    for line in done.stderr.decode("utf-8", "replace").splitlines():
-        if line.startswith("typst warning: "):
-            log.warning("packet: %s", line)
-    if done.returncode == 3:
-        try:
-            error = json.loads(done.stdout.decode("utf-8"))
-        except ValueError:
-            error = {"message": done.stdout.decode("utf-8", "replace")}
-        raise _template_error(error.get("message", ""), error.get("diagnostic", ""), error.get("hints"))
-    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
-        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        raise RenderError(f"The PDF renderer failed: {last}")
-    return done.stdout
+    return _Compiler(root, timestamp, single_thread).compile(data)
 
+
+# --- merging -------------------------------------------------------------------------------------
 
 def _page_orientations(pdf: Any) -> list[bool]:
     """For each page, whether it is landscape."""
@@ -817,51 +908,16 @@ def _page_orientations(pdf: Any) -> list[bool]:
     return out
 
 
-def _stamp(merged: Any, footers: bytes) -> None:
-    """Draw page i of ``footers`` over page i of ``merged``, as a form XObject named /CfFooter.
-
-    Done by hand rather than with ``Page.add_overlay`` (whose resource names are random): the
-    page's own content is wrapped in q/Q, the footer's resources are copied once and shared.
-    """
-    import pikepdf
-
-    stamps = pikepdf.open(io.BytesIO(footers))
-    try:
-        if len(stamps.pages) != len(merged.pages):
-            raise RenderError("The PDF renderer failed: the footers do not match the pages")
-        save = merged.make_stream(b"q\n")
-        draw = merged.make_stream(b"\nQ\nq /CfFooter Do Q\n")
-        resources: dict[tuple[int, int], Any] = {}
-        for page, stamp in zip(merged.pages, stamps.pages):
-            source = stamp.obj.Resources
-            key = source.objgen if source.is_indirect else (id(source), -1)
-            if key not in resources:
-                resources[key] = merged.copy_foreign(source if source.is_indirect else merged.make_indirect(source))
-            contents = stamp.obj.Contents
-            data = (b"\n".join(c.read_bytes() for c in contents) if isinstance(contents, pikepdf.Array)
-                    else contents.read_bytes())
-            form = merged.make_stream(data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form,
-                                      BBox=stamp.obj.MediaBox, Resources=resources[key])
-            own = pikepdf.Dictionary({k: v for k, v in page.obj.Resources.items()})
-            xobjects = pikepdf.Dictionary({k: v for k, v in own.get("/XObject", pikepdf.Dictionary()).items()})
-            xobjects["/CfFooter"] = form
-            own["/XObject"] = xobjects
-            page.obj.Resources = own
-            old = page.obj.get("/Contents")
-            parts = list(old) if isinstance(old, pikepdf.Array) else ([old] if old is not None else [])
-            page.obj.Contents = pikepdf.Array([save, *parts, draw])
-    finally:
-        stamps.close()
-
-
 def _outline_items(pdf: Any) -> list[tuple[str, int, Any, Any]]:
     """(title, page index, left, top) of every outline item of a part, in order."""
     import pikepdf
 
+    outlines = pdf.Root.get("/Outlines")
+    if outlines is None or "/First" not in outlines:
+        return []
     index_of = {page.objgen: i for i, page in enumerate(pdf.pages)}
     out = []
-    outlines = pdf.Root.get("/Outlines")
-    stack = [outlines.get("/First")] if outlines is not None and "/First" in outlines else []
+    stack = [outlines.get("/First")]
     while stack:
         item = stack.pop()
         if item is None:
@@ -897,23 +953,23 @@ def _write_outline(pdf: Any, entries: list[tuple[str, int, Any, Any]], case_titl
             tree.append((entry, children))
             if cases_heading is not None and entry[0] == cases_heading:
                 cases_node = children
+    pages = [page.obj for page in pdf.pages]
+    xyz = pikepdf.Name.XYZ
 
     def build(nodes: list, parent: Any) -> tuple[Any, Any, int]:
         objects = []
-        count = 0
         for (title, page_index, left, top), children in nodes:
             item = pdf.make_indirect(pikepdf.Dictionary(
-                Title=pikepdf.String(title), Parent=parent,
-                Dest=pikepdf.Array([pdf.pages[page_index].obj, pikepdf.Name.XYZ, left, top, 0])))
+                Title=pikepdf.String(title), Parent=parent, Dest=pikepdf.Array([pages[page_index], xyz, left, top, 0])))
             if children:
                 first, last, _ = build(children, item)
                 item.First, item.Last = first, last
                 item.Count = -len(children)  # closed: a 2,000-entry list is opened on demand
             objects.append(item)
-            count += 1
         for previous, following in zip(objects, objects[1:]):
-            previous.Next, following.Prev = following, previous
-        return (objects[0] if objects else None), (objects[-1] if objects else None), count
+            previous.Next = following
+            following.Prev = previous
+        return (objects[0] if objects else None), (objects[-1] if objects else None), len(objects)
 
     root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
     first, last, count = build(tree, root)
@@ -922,48 +978,130 @@ def _write_outline(pdf: Any, entries: list[tuple[str, int, Any, Any]], case_titl
     pdf.Root.Outlines = root
 
 
-def _merge(parts: list[Future[bytes]], view: dict[str, Any], root: str, timestamp: int) -> bytes:
-    # ``view`` here: lang, reference, title, author, cases_heading and case_titles only.
-    """The parts as one PDF/A document: pages in order, footers stamped, one outline, one XMP.
+class _Merger:
+    """The compiled parts as one PDF/A document, put together as they come in.
 
-    Parts are gathered as they come out of the workers, while later ones are still compiling; the
-    footers are compiled (in a worker) while the outline is written.
+    Each part is opened and its pages appended as soon as it (and every part before it) is in;
+    the outline, the page count in the XMP and the footers are done once all are.
     """
-    import pikepdf
 
-    sources: list[Any] = []
-    try:
-        entries: list[tuple[str, int, Any, Any]] = []
-        orientations: list[bool] = []
-        for number, part in enumerate(parts):
-            source = pikepdf.open(io.BytesIO(part.result()))
-            sources.append(source)
-            entries += [(title, len(orientations) + page, left, top) for title, page, left, top in _outline_items(source)]
-            orientations += _page_orientations(source)
-            if number:
-                sources[0].pages.extend(source.pages)
-        merged = sources[0]
-        footer_view = {"mode": "footers", "lang": view["lang"], "reference": view["reference"],
-                       "title": view["title"], "author": view["author"], "pages": orientations}
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            footers = pool.submit(_compile, root, _dumps(footer_view), timestamp)
-            _write_outline(merged, entries, view["case_titles"], view["cases_heading"])
-            # The XMP says how many pages there are: the first part's count is not the document's.
-            metadata = merged.Root.Metadata.read_bytes()
-            metadata = re.sub(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>",
-                              b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(merged.pages), metadata)
-            merged.Root.Metadata.write(metadata)
-            _stamp(merged, footers.result())
+    def __init__(self) -> None:
+        self.sources: list[Any] = []  # every PDF pages or footers were copied from: open until saved
+        self.merged: Any = None
+        self.entries: list[tuple[str, int, Any, Any]] = []
+        self.orientations: list[bool] = []
 
+    def add(self, part: bytes) -> None:
+        import pikepdf
+
+        source = pikepdf.open(io.BytesIO(part))
+        self.sources.append(source)
+        offset = len(self.orientations)
+        self.entries += [(title, offset + page, left, top) for title, page, left, top in _outline_items(source)]
+        self.orientations += _page_orientations(source)
+        if self.merged is None:
+            self.merged = source
+        else:
+            self.merged.pages.extend(source.pages)
+
+    def footer_jobs(self, summary: dict[str, Any]) -> list[str]:
+        """The footers to compile, in slices of consecutive pages (one per worker for a long packet)."""
+        total = len(self.orientations)
+        slices = WORKERS if total >= FOOTER_SLICE_MIN * WORKERS else 1
+        size = -(-total // slices)
+        common = {"mode": "footers", "lang": summary["lang"], "reference": summary["reference"],
+                  "title": summary["title"], "author": summary["author"], "total": total}
+        return [_dumps({**common, "first": start + 1, "pages": self.orientations[start:start + size]})
+                for start in range(0, total, size)]
+
+    def finish(self, summary: dict[str, Any], footers: list[Future[bytes]]) -> bytes:
+        """Outline, XMP, footers stamped; the document's bytes."""
+        import pikepdf
+
+        merged = self.merged
+        _write_outline(merged, self.entries, summary["case_titles"], summary["cases_heading"])
+        # The XMP says how many pages there are: the first part's count is not the document's.
+        metadata = merged.Root.Metadata.read_bytes()
+        metadata = re.sub(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>",
+                          b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(merged.pages), metadata)
+        merged.Root.Metadata.write(metadata)
+        start = 0
+        pages = merged.pages
+        stamper = _Stamper(merged)
+        for future in footers:
+            stamps = pikepdf.open(io.BytesIO(future.result()))
+            self.sources.append(stamps)
+            count = len(stamps.pages)
+            if start + count > len(pages):
+                raise RenderError("The PDF renderer failed: the footers do not match the pages")
+            for index, stamp in enumerate(stamps.pages):
+                stamper.stamp(pages[start + index], stamp)
+            start += count
+        if start != len(pages):
+            raise RenderError("The PDF renderer failed: the footers do not match the pages")
         out = io.BytesIO()
         merged.save(out, deterministic_id=True, preserve_pdfa=True, fix_metadata_version=False,
                     stream_decode_level=pikepdf.StreamDecodeLevel.none, recompress_flate=False,
                     object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
-    finally:
-        for source in sources:
-            source.close()
 
+    def close(self) -> None:
+        for source in self.sources:
+            source.close()
+        self.sources = []
+
+
+class _Stamper:
+    """Draws a footer page over a page of the document, as a form XObject named /CfFooter.
+
+    Done by hand rather than with ``Page.add_overlay`` (whose resource names are random): the
+    page's own content is wrapped in q/Q; the footer's content stream is copied as it is
+    (compressed) and becomes the form; footers with the same resources share one copy of them.
+    """
+
+    def __init__(self, merged: Any):
+        import pikepdf
+
+        self.pikepdf = pikepdf
+        self.merged = merged
+        self.save = merged.make_stream(b"q\n")
+        self.draw = merged.make_stream(b"\nQ\nq /CfFooter Do Q\n")
+        self.resources: dict[bytes, Any] = {}
+        self.seen: set[tuple[int, int]] = set()
+
+    def stamp(self, page: Any, stamp: Any) -> None:
+        pikepdf = self.pikepdf
+        merged = self.merged
+        source = stamp.obj.Resources
+        key = source.unparse(resolved=True)  # the same fonts and colour spaces: the same resources
+        resources = self.resources.get(key)
+        if resources is None:
+            resources = self.resources[key] = merged.copy_foreign(
+                source if source.is_indirect else stamp.obj.owner.make_indirect(source))
+        contents = stamp.obj.Contents
+        if isinstance(contents, pikepdf.Array):
+            form = merged.make_stream(b"\n".join(c.read_bytes() for c in contents))
+        else:
+            form = merged.copy_foreign(contents)
+        form.Type = pikepdf.Name.XObject
+        form.Subtype = pikepdf.Name.Form
+        form.BBox = pikepdf.Array([float(v) for v in stamp.obj.MediaBox])
+        form.Resources = resources
+        own = page.obj.Resources
+        if not own.is_indirect or own.objgen in self.seen:  # shared with another page: this page gets its own
+            own = merged.make_indirect(pikepdf.Dictionary({k: v for k, v in own.items()}))
+            page.obj.Resources = own
+        self.seen.add(own.objgen)
+        xobjects = own.get("/XObject")
+        xobjects = pikepdf.Dictionary({k: v for k, v in xobjects.items()}) if xobjects is not None else pikepdf.Dictionary()
+        xobjects["/CfFooter"] = form
+        own["/XObject"] = xobjects
+        old = page.obj.get("/Contents")
+        parts = list(old) if isinstance(old, pikepdf.Array) else ([old] if old is not None else [])
+        page.obj.Contents = pikepdf.Array([self.save, *parts, self.draw])
+
+
+# --- rendering -----------------------------------------------------------------------------------
 
 def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
                template: bytes | str | None = None, part_budget: int | None = None) -> bytes:
@@ -982,10 +1120,29 @@ def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
         raise RenderError(f"These packet inputs are not of the schema {SCHEMA}")
     texts: list[str] = []
     clean = sanitise(inputs, texts)
-    _check_clean(clean, texts)
-    del texts
-    timestamp = int(_timestamp((clean.get("packet") or {}).get("built_at")).timestamp())
-    thumbnails = thumbnails or {}
+    # The glyph check runs once the first parts are compiling (it takes a while); whatever else is
+    # wrong with the inputs is reported after it, as it always was.
+    try:
+        return _render(inputs, clean, texts, thumbnails or {}, template, part_budget)
+    except _InputError as error:
+        _check_clean(clean, texts)
+        raise error.error from None
+
+
+class _InputError(Exception):
+    """A ``RenderError`` about the inputs, found before the glyph check has run."""
+
+    def __init__(self, error: RenderError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _render(inputs: dict, clean: dict, texts: list[str], thumbnails: dict[str, bytes],
+            template: bytes | str | None, part_budget: int | None) -> bytes:
+    try:
+        timestamp = int(_timestamp((clean.get("packet") or {}).get("built_at")).timestamp())
+    except RenderError as error:
+        raise _InputError(error) from None
 
     # The thumbnail files, named by the order their evidence items appear in the packet.
     files: dict[str, str] = {}
@@ -998,8 +1155,8 @@ def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
             data = thumbnails[key]
             suffix = _image_suffix(data)
             if suffix is None:
-                raise RenderError(f"Case {sanitise_text(str(case.get('reference')))}: the preview of evidence item "
-                                  f"{item.get('item')} is not a JPEG or PNG image")
+                raise _InputError(RenderError(f"Case {sanitise_text(str(case.get('reference')))}: the preview of "
+                                              f"evidence item {item.get('item')} is not a JPEG or PNG image"))
             name = f"/thumbs/t{len(files) + 1:05d}{suffix}"
             files[key] = name
             payload[name] = data
@@ -1007,12 +1164,11 @@ def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
     for case_raw, case_clean in zip(inputs.get("cases") or [], clean.get("cases") or []):
         for item_raw, item_clean in zip(case_raw.get("evidence") or [], case_clean.get("evidence") or []):
             item_clean["thumbnail"] = item_raw.get("thumbnail") if item_raw.get("thumbnail") in files else None
-    view = build_view(clean, files)
-    jobs = split_view(view, part_budget or PART_BUDGET)
-    # What the merge needs of the view; the rest (and the sanitised copy) can go.
-    summary = {key: view[key] for key in ("lang", "reference", "title", "author", "cases_heading")}
-    summary["case_titles"] = {case["title"] for case in view["cases"]}
-    del view, clean
+    try:
+        view = _View(clean, files)
+    except RenderError as error:
+        raise _InputError(error) from None
+    parts = _Parts(view, part_budget or PART_BUDGET)
     source = template if template is not None else template_source()
     if isinstance(source, str):
         source = source.encode("utf-8")
@@ -1024,14 +1180,59 @@ def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
             (Path(root) / "thumbs").mkdir(mode=0o700)
             for name, data in payload.items():
                 (Path(root) / name.lstrip("/")).write_bytes(data)
-        if len(jobs) == 1:
-            return _compile(root, jobs[0], timestamp)
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            futures = [pool.submit(_compile, root, job, timestamp, WORKERS > 1) for job in jobs]
-            try:
-                return _merge(futures, summary, root, timestamp)
-            finally:
-                for future in futures:  # after a failure, start no more parts
-                    future.cancel()
+        return _run(parts, root, timestamp, lambda: _check_clean(clean, texts))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
+    """Compile the parts (at most ``WORKERS`` at a time) and merge them, as described under "parts".
+
+    ``check`` (the glyph check) runs once the first parts are compiling; what it raises is raised
+    before any worker's error, and stops the workers.
+    """
+    compiler = _Compiler(root, timestamp, single_thread=WORKERS > 1)
+    merger = _Merger()
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    futures: dict[int, Future[bytes]] = {}
+    try:
+        iterator = iter(parts)
+        submitted = merged = 0
+        exhausted = False
+        checked = False
+        while True:
+            # Keep every worker busy and one more part ready, but do not run far ahead of the merge.
+            while not exhausted and submitted - merged < WORKERS + 1:
+                try:
+                    text = next(iterator)
+                except StopIteration:
+                    exhausted = True
+                    break
+                futures[submitted] = pool.submit(compiler.compile, text)
+                submitted += 1
+                del text
+            if not checked:
+                check()
+                checked = True
+            if parts.single:
+                return futures[0].result()
+            if exhausted and merged == submitted:
+                break
+            waiting = futures[merged]
+            if not waiting.done():
+                wait(list(futures.values()), return_when=FIRST_COMPLETED)
+            while merged in futures and futures[merged].done():
+                merger.add(futures.pop(merged).result())
+                merged += 1
+        summary = {**parts.common, "cases_heading": parts.cases_heading, "case_titles": parts.case_titles}
+        footers = [pool.submit(compiler.compile, job) for job in merger.footer_jobs(summary)]
+        futures.update(enumerate(footers, start=submitted))
+        return merger.finish(summary, footers)
+    except BaseException:
+        for future in futures.values():  # after a failure, start no more parts, stop the running ones
+            future.cancel()
+        compiler.abort()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        merger.close()

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from casefile import access
 from casefile.auth.models import Role, Team
 from casefile.core.errors import DomainError
+from casefile.core.forms import show_error
 from casefile.extensions import db
 from casefile.evidence import services as evidence_services
 from casefile.evidence.storage import PendingBlob
@@ -96,7 +97,7 @@ def create() -> Response | str | tuple[str, int]:
                     packet = services.build_packet(actor, recipient, _criteria(form), _letter(form), selection)
                 except DomainError as error:
                     db.session.rollback()
-                    _show_error(form, error)
+                    show_error(form, error)
                 else:
                     flash(_("Packet %(ref)s built with %(n)s cases.", ref=packet.reference, n=packet.case_count),
                           "success")
@@ -120,14 +121,6 @@ def _recipient_or_none(code: str | None) -> Recipient | None:
         return services.recipient_by_code(code or "")
     except DomainError:
         return None
-
-
-def _show_error(form: PacketForm, error: DomainError) -> None:
-    target = getattr(form, error.field or "", None)
-    if target is not None:
-        target.errors = [*target.errors, str(error)]
-    else:
-        flash(str(error), "error")
 
 
 @bp.route("/<packet_ref>")
@@ -204,9 +197,7 @@ def edit_recipient(recipient_id: int | None = None) -> Response | str | tuple[st
             services.save_recipient(_actor(), recipient, data)
         except DomainError as error:
             db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, str(error)]
+            show_error(form, error)
         else:
             flash(_("Recipient saved."), "success")
             return redirect(url_for("recipients.recipients"))
@@ -239,9 +230,7 @@ def submit(packet_ref: str) -> Response | tuple[str, int]:
                 receipt=(receipt.filename or "", sink) if sink is not None else None))
         except DomainError as error:
             db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, str(error)]
+            show_error(form, error)
         else:
             flash(_("Hand-over recorded."), "success")
             return redirect(url_for("packets.show", packet_ref=packet.reference, _anchor="submissions"))

@@ -151,6 +151,7 @@ def test_a_withdrawal_after_the_build_is_pointed_out(organisation, login, factor
         full_name=row.full_name, relationship_kind=row.relationship_kind, consents={"kz_mfa": "none"}))
     db.session.commit()
     page = web.get(f"/packets/{packet.reference}").get_data(as_text=True)
+    assert f"<title>{packet.reference} · casefile</title>" in page
     assert "Consent was withdrawn after this packet was built" in page and case.reference in page
 
 
