@@ -260,6 +260,33 @@ def packets_build_command(recipient: str, username: str, out_path: str, language
                + (f"; left out: {left}" if left else "") + f". Written to {out_path} (SHA-256 {packet.pdf_sha256}).")
 
 
+@main.command("duplicates")
+@click.option("--min-score", default=None, type=click.FloatRange(0, 1),
+              help="Only pairs scoring at least this (default: the matcher's threshold).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+@with_appcontext
+def duplicates_command(min_score: float | None, as_json: bool) -> None:
+    """Print pairs of recorded people who may be one person, with their score and the reasons."""
+    import json
+
+    from casefile.matching.score import DEFAULT_THRESHOLD
+    from casefile.matching.services import recorded_duplicates
+
+    candidates = recorded_duplicates(DEFAULT_THRESHOLD if min_score is None else min_score)
+    audit.record(None, "person.duplicates", object_type="persons", details={"pairs": len(candidates)})
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps([candidate.__dict__ for candidate in candidates], ensure_ascii=False, indent=2))
+        return
+    for candidate in candidates:
+        click.echo(f"{candidate.score:.3f}  person {candidate.first_id} {candidate.first_name} "
+                   f"[{', '.join(candidate.first_cases)}]  ~  person {candidate.second_id} {candidate.second_name} "
+                   f"[{', '.join(candidate.second_cases)}]")
+        for reason in candidate.reasons:
+            click.echo(f"       {reason}")
+    click.echo(f"{len(candidates)} candidate pair(s).")
+
+
 @main.command("admin-hint", hidden=True)
 @with_appcontext
 def admin_hint_command() -> None:

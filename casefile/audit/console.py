@@ -78,6 +78,7 @@ SHOWN_DETAILS: dict[str, tuple[str, ...]] = {
     "submission.create": ("packet", "channel", "receipt_sha256"),
     "submission.receipt.download": ("packet",),
     "response.create": ("packet", "kind", "outcomes"),
+    "person.duplicates": ("pairs",),
     "recipient.create": ("code", "changed"),
     "recipient.update": ("code", "changed"),
 }
