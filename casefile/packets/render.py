@@ -80,20 +80,174 @@ def font_folders() -> list[str]:
     return sorted({str(path.parent) for path in font_files()})
 
 
+# The faces of the CJK collection the packet is set in (by their full names): Typst reads and
+# indexes every face of every font file it is given, in every worker, and the collection has ten
+# (Japanese, Korean, Chinese ..., each also monospaced), all sharing one 15 MB outline table.
+_CJK_FACES = ("Noto Sans CJK SC", "Noto Sans Mono CJK SC")
+
+
+@lru_cache(maxsize=1)
+def _cjk_collection_plan() -> tuple[bytes, list[tuple[int, int, int]]] | None:
+    """How to write a collection of only ``_CJK_FACES``, taken byte for byte from the bundled one:
+    its header and table directories, and (offset in the new file, offset in the old, length) of
+    each table. None when the bundled file is not the collection this expects."""
+    import mmap
+    import struct
+
+    path = font_files()[2]
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[:4] != b"ttcf":
+            return None
+        (count,) = struct.unpack_from(">I", data, 8)
+        found = {}
+        for offset in struct.unpack_from(f">{count}I", data, 12):
+            version, tables = struct.unpack_from(">IH", data, offset)
+            records = [struct.unpack_from(">4sIII", data, offset + 12 + 16 * i) for i in range(tables)]
+            name = next((record for record in records if record[0] == b"name"), None)
+            if name is not None:
+                found.setdefault(_full_name(data, name[2]), (version, records))
+        if any(face not in found for face in _CJK_FACES):
+            return None
+        faces = [found[face] for face in _CJK_FACES]
+    position = 12 + 4 * len(faces) + sum(12 + 16 * len(records) for _, records in faces)
+    placed: dict[tuple[int, int], int] = {}
+    copies = []
+    for _, records in faces:
+        for _, _, offset, length in records:
+            if (offset, length) not in placed:
+                position = (position + 3) & ~3
+                placed[offset, length] = position
+                copies.append((position, offset, length))
+                position += length
+    header = bytearray(b"ttcf" + struct.pack(">HHI", 1, 0, len(faces)))
+    directory = 12 + 4 * len(faces)
+    tables = bytearray()
+    for version, records in faces:
+        header += struct.pack(">I", directory + len(tables))
+        shift = len(records).bit_length() - 1
+        tables += struct.pack(">IHHHH", version, len(records), 16 << shift, shift, 16 * len(records) - (16 << shift))
+        for tag, checksum, offset, length in records:
+            tables += struct.pack(">4sIII", tag, checksum, placed[offset, length], length)
+    return bytes(header + tables), copies
+
+
+def _full_name(data: Any, table: int) -> str | None:
+    """The full name (name ID 4, Windows Unicode) in a font's name table."""
+    import struct
+
+    _, count, strings = struct.unpack_from(">HHH", data, table)
+    for i in range(count):
+        platform, encoding, _, name_id, length, offset = struct.unpack_from(">HHHHHH", data, table + 6 + 12 * i)
+        if platform == 3 and encoding == 1 and name_id == 4:
+            start = table + strings + offset
+            return bytes(data[start:start + length]).decode("utf-16-be", "replace")
+    return None
+
+
+def _font_folders(root: str) -> list[str]:
+    """The folders Typst is given for one packet: the font packages' own, but for CJK a collection
+    of only the faces the packet uses, written into the packet's private root (``fonts``).
+    Its tables are the bundled ones, unchanged, so Typst sets and embeds the very same glyphs."""
+    folders = font_folders()
+    try:
+        plan = _cjk_collection_plan()
+    except Exception:  # noqa: BLE001 - an unreadable collection: Typst is given it as it is
+        log.warning("packet: the CJK font collection could not be read", exc_info=True)
+        plan = None
+    if plan is None:
+        return folders
+    header, copies = plan
+    folder = Path(root) / "fonts"
+    folder.mkdir(mode=0o700)
+    source = font_files()[2]
+    with open(source, "rb") as old, open(folder / source.name, "wb") as new:
+        new.write(header)
+        for target, offset, length in copies:
+            new.seek(target)
+            old.seek(offset)
+            while length > 0:
+                chunk = old.read(min(length, 1 << 20))
+                if not chunk:
+                    raise RenderError(f"The font file {source} is shorter than its table directory says")
+                new.write(chunk)
+                length -= len(chunk)
+    return [str(folder) if path == str(source.parent) else path for path in folders]
+
+
 @lru_cache(maxsize=1)
 def covered_characters() -> frozenset[int]:
     """Every code point that has a glyph in one of the packet fonts (read once from their cmaps)."""
-    from fontTools.ttLib import TTFont
-
     sans, arabic, cjk = font_files()
     covered: set[int] = set()
-    for path, number in ((sans, -1), (arabic, -1), (cjk, _CJK_SC_INDEX)):
-        font = TTFont(str(path), fontNumber=number, lazy=True) if number >= 0 else TTFont(str(path), lazy=True)
-        try:
-            covered.update(font.getBestCmap() or {})
-        finally:
-            font.close()
+    for path, number in ((sans, 0), (arabic, 0), (cjk, _CJK_SC_INDEX)):
+        codes = _cmap_codes(path, number)
+        if codes is None:  # a cmap this reader does not know: let fontTools read it
+            from fontTools.ttLib import TTFont
+
+            font = TTFont(str(path), fontNumber=number, lazy=True) if path.suffix == ".ttc" else TTFont(str(path), lazy=True)
+            try:
+                codes = set(font.getBestCmap() or {})
+            finally:
+                font.close()
+        covered.update(codes)
     return frozenset(covered)
+
+
+# The cmap subtables fontTools' ``getBestCmap`` prefers, in its order.
+_CMAP_PREFERENCES = ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0))
+
+
+def _cmap_codes(path: Path, number: int) -> set[int] | None:
+    """The code points of a font's best cmap subtable, as ``fontTools``' ``getBestCmap`` reads them.
+
+    Read with ``struct`` from the font file: fontTools builds a dict of every mapping (tens of
+    MB for the CJK font, in a process that lives on). Formats 4 and 12 only (what the packet fonts
+    have); None for anything else.
+    """
+    import mmap
+    import struct
+
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        base = 0
+        if data[:4] == b"ttcf":
+            (count,) = struct.unpack_from(">I", data, 8)
+            if number >= count:
+                return None
+            (base,) = struct.unpack_from(">I", data, 12 + 4 * number)
+        (tables,) = struct.unpack_from(">H", data, base + 4)
+        cmap = None
+        for index in range(tables):
+            tag, _, offset, _ = struct.unpack_from(">4sIII", data, base + 12 + 16 * index)
+            if tag == b"cmap":
+                cmap = offset
+        if cmap is None:
+            return None
+        (records,) = struct.unpack_from(">H", data, cmap + 2)
+        subtables = {}
+        for index in range(records):
+            platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * index)
+            subtables.setdefault((platform, encoding), cmap + offset)
+        start = next((subtables[key] for key in _CMAP_PREFERENCES if key in subtables), None)
+        if start is None:
+            return None
+        (form,) = struct.unpack_from(">H", data, start)
+        codes: set[int] = set()
+        if form == 12:
+            (groups,) = struct.unpack_from(">I", data, start + 12)
+            for first, last, _ in struct.iter_unpack(">III", data[start + 16:start + 16 + 12 * groups]):
+                codes.update(range(first, last + 1))
+            return codes
+        if form == 4:
+            (doubled,) = struct.unpack_from(">H", data, start + 6)
+            segments = doubled // 2
+            ends = struct.unpack_from(f">{segments}H", data, start + 14)
+            starts = struct.unpack_from(f">{segments}H", data, start + 16 + doubled)
+            # The last segment (0xFFFF) is left out, as fontTools does; every other code of a
+            # segment counts, even one that maps to glyph 0, as it does there too.
+            for first, last in zip(starts[:-1], ends[:-1]):
+                codes.update(range(first, last + 1))
+            return codes
+        return None
 
 
 # --- sanitising ----------------------------------------------------------------------------------
@@ -133,7 +287,7 @@ def sanitise_text(text: str) -> str:
     character (Cc). Kept: a ZWNJ or ZWJ standing between two Arabic-script letters, where it
     only chooses the joining form of the letters and cannot move anything.
     """
-    if text.isascii() and text.isprintable():
+    if text.isprintable():  # no Cc, Cf, Zl or Zp character (nor any other that is not printable)
         return text
     pattern = _needs_care()
     if pattern.search(text) is None:
@@ -160,17 +314,47 @@ def sanitise(value: Any, seen: list[str] | None = None) -> Any:
 
     ``seen``, when given, collects the sanitised strings that are not pure ASCII (for the glyph check).
     """
+    return _sanitise(value, (seen if seen is not None else []).append)
+
+
+def _sanitise(value: Any, collect: Any) -> Any:
+    # The packet inputs are some 200,000 values: the common cases (str, None, numbers, in a dict
+    # or list) are handled inline rather than by a call each.
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str:
+                if not (item.isascii() and item.isprintable()):
+                    item = sanitise_text(item)
+                    collect(item)
+            elif not (item is None or kind is int or kind is bool or kind is float):
+                item = _sanitise(item, collect)
+            out[key] = item
+        return out
+    if kind is list or kind is tuple:
+        items = []
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                if not (item.isascii() and item.isprintable()):
+                    item = sanitise_text(item)
+                    collect(item)
+            elif not (item is None or kind is int or kind is bool or kind is float):
+                item = _sanitise(item, collect)
+            items.append(item)
+        return items
     if isinstance(value, str):
         if value.isascii() and value.isprintable():
             return value
-        clean = sanitise_text(value)
-        if seen is not None:
-            seen.append(clean)
+        clean = sanitise_text(str(value))
+        collect(clean)
         return clean
     if isinstance(value, dict):
-        return {key: sanitise(item, seen) for key, item in value.items()}
+        return {key: _sanitise(item, collect) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [sanitise(item, seen) for item in value]
+        return [_sanitise(item, collect) for item in value]
     return value
 
 
@@ -204,7 +388,7 @@ def _first_missing(value: Any, covered: frozenset[int]) -> tuple[str, str] | Non
 
 def _fast_missing(texts: list[str], covered: frozenset[int]) -> bool:
     """Whether any character of these strings lacks a glyph (one pass over one joined string)."""
-    return any(ord(char) not in covered and char not in _NOT_PRINTED for char in set("".join(texts)))
+    return not covered.issuperset(map(ord, set().union(*texts) - _NOT_PRINTED))
 
 
 def _glyph_error(where: str, path: str, char: str) -> RenderError:
@@ -264,11 +448,19 @@ class _View:
         if self.form not in ("standard", "wgeid"):
             raise RenderError(f"Unknown packet form {self.form!r}: standard or wgeid")
         self.thumbnail_files = thumbnail_files
+        self._labels: dict[tuple[str, object, type], str] = {}  # label() is looked up some 100,000 times
         self.not_known = self.t("text", "not_known")
 
     # labels
     def t(self, group: str, code: object) -> str:
-        return labels.label(self.lang, group, code)
+        key = (group, code, type(code))  # (1 and True, say, are different codes)
+        try:
+            return self._labels[key]
+        except KeyError:
+            text = self._labels[key] = labels.label(self.lang, group, code)
+            return text
+        except TypeError:  # an unhashable code (not from a vocabulary): printed as it is
+            return labels.label(self.lang, group, code)
 
     def f(self, code: str) -> str:
         return self.t("field", code)
@@ -841,7 +1033,7 @@ class _Compiler:
         self.timestamp = timestamp
         self.env = _worker_env(single_thread)
         self.head = json.dumps({
-            "path": [_typst_path()], "fonts": font_folders(), "main": str(Path(root) / TEMPLATE), "root": root,
+            "path": [_typst_path()], "fonts": _font_folders(root), "main": str(Path(root) / TEMPLATE), "root": root,
             "standard": PDF_STANDARD, "timestamp": timestamp,
         }).encode("utf-8") + b"\n"
         self.lock = threading.Lock()
@@ -899,23 +1091,46 @@ def _compile(root: str, data: str, timestamp: int, single_thread: bool = False) 
 
 # --- merging -------------------------------------------------------------------------------------
 
-def _page_orientations(pdf: Any) -> list[bool]:
-    """For each page, whether it is landscape."""
-    out = []
-    for page in pdf.pages:
-        box = [float(v) for v in page.mediabox]
-        out.append(abs(box[2] - box[0]) > abs(box[3] - box[1]))
+_INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+def _page_objects(pdf: Any) -> list[Any]:
+    """The page dictionaries of a PDF in order, read from its page tree.
+
+    Read by hand, and attributes a page inherits from the tree put on the page itself, rather
+    than through ``Pdf.pages``: qpdf keeps a cache of the page list that would not see the pages
+    the merge adds to the tree later, and finding where to append a page through it costs time
+    in proportion to the pages already there (quadratic over a 2,000-page packet).
+    """
+    out: list[Any] = []
+    stack: list[tuple[Any, dict[str, Any]]] = [(pdf.Root.Pages, {})]
+    while stack:
+        node, inherited = stack.pop()
+        kids = node.get("/Kids")
+        if kids is None:  # a page
+            for key, value in inherited.items():
+                if key not in node:
+                    node[key] = value
+            out.append(node)
+            continue
+        inherited = {**inherited, **{key: node[key] for key in _INHERITED if key in node}}
+        stack.extend((kid, inherited) for kid in reversed(list(kids)))
     return out
 
 
-def _outline_items(pdf: Any) -> list[tuple[str, int, Any, Any]]:
+def _landscape(page: Any) -> bool:
+    box = [float(v) for v in page.MediaBox]
+    return abs(box[2] - box[0]) > abs(box[3] - box[1])
+
+
+def _outline_items(pdf: Any, pages: list[Any]) -> list[tuple[str, int, Any, Any]]:
     """(title, page index, left, top) of every outline item of a part, in order."""
     import pikepdf
 
     outlines = pdf.Root.get("/Outlines")
     if outlines is None or "/First" not in outlines:
         return []
-    index_of = {page.objgen: i for i, page in enumerate(pdf.pages)}
+    index_of = {page.objgen: i for i, page in enumerate(pages)}
     out = []
     stack = [outlines.get("/First")]
     while stack:
@@ -931,14 +1146,16 @@ def _outline_items(pdf: Any) -> list[tuple[str, int, Any, Any]]:
                 left = destination[2] if len(destination) > 3 else 0
                 top = destination[3] if len(destination) > 3 else 0
                 out.append((str(item.Title), page_index, left, top))
-        if "/Next" in item:
-            stack.append(item.Next)
-        if "/First" in item:
-            stack.append(item.First)
+        following = item.get("/Next")
+        if following is not None:
+            stack.append(following)
+        first = item.get("/First")
+        if first is not None:
+            stack.append(first)
     return out
 
 
-def _write_outline(pdf: Any, entries: list[tuple[str, int, Any, Any]], case_titles: set[str],
+def _write_outline(pdf: Any, pages: list[Any], entries: list[tuple[str, int, Any, Any]], case_titles: set[str],
                    cases_heading: str | None) -> None:
     """The document outline: sections at the top, each case under "Individual cases"."""
     import pikepdf
@@ -953,7 +1170,6 @@ def _write_outline(pdf: Any, entries: list[tuple[str, int, Any, Any]], case_titl
             tree.append((entry, children))
             if cases_heading is not None and entry[0] == cases_heading:
                 cases_node = children
-    pages = [page.obj for page in pdf.pages]
     xyz = pikepdf.Name.XYZ
 
     def build(nodes: list, parent: Any) -> tuple[Any, Any, int]:
@@ -981,13 +1197,15 @@ def _write_outline(pdf: Any, entries: list[tuple[str, int, Any, Any]], case_titl
 class _Merger:
     """The compiled parts as one PDF/A document, put together as they come in.
 
-    Each part is opened and its pages appended as soon as it (and every part before it) is in;
-    the outline, the page count in the XMP and the footers are done once all are.
+    The first part becomes the document; the pages of each later one are copied into it (and
+    appended to its page tree) as soon as that part, and every part before it, is in. The
+    outline, the page count in the XMP and the footers are done once all are.
     """
 
     def __init__(self) -> None:
         self.sources: list[Any] = []  # every PDF pages or footers were copied from: open until saved
         self.merged: Any = None
+        self.pages: list[Any] = []  # the document's page dictionaries, in order
         self.entries: list[tuple[str, int, Any, Any]] = []
         self.orientations: list[bool] = []
 
@@ -996,13 +1214,24 @@ class _Merger:
 
         source = pikepdf.open(io.BytesIO(part))
         self.sources.append(source)
-        offset = len(self.orientations)
-        self.entries += [(title, offset + page, left, top) for title, page, left, top in _outline_items(source)]
-        self.orientations += _page_orientations(source)
+        pages = _page_objects(source)
+        offset = len(self.pages)
+        self.entries += [(title, offset + page, left, top) for title, page, left, top in _outline_items(source, pages)]
+        self.orientations += [_landscape(page) for page in pages]
         if self.merged is None:
             self.merged = source
+            tree = source.Root.Pages
+            tree.Kids = pikepdf.Array(pages)  # flat, whatever the part's tree was
+            for page in pages:
+                page.Parent = tree
         else:
-            self.merged.pages.extend(source.pages)
+            tree = self.merged.Root.Pages
+            pages = [self.merged.copy_foreign(page) for page in pages]  # (qpdf leaves out /Parent)
+            for page in pages:
+                page.Parent = tree
+            tree.Kids.extend(pages)
+        self.pages += pages
+        tree.Count = len(self.pages)
 
     def footer_jobs(self, summary: dict[str, Any]) -> list[str]:
         """The footers to compile, in slices of consecutive pages (one per worker for a long packet)."""
@@ -1014,31 +1243,52 @@ class _Merger:
         return [_dumps({**common, "first": start + 1, "pages": self.orientations[start:start + size]})
                 for start in range(0, total, size)]
 
-    def finish(self, summary: dict[str, Any], footers: list[Future[bytes]]) -> bytes:
-        """Outline, XMP, footers stamped; the document's bytes."""
+    def finish(self, summary: dict[str, Any], sheet: Future[bytes] | None, compile_footers: Any) -> bytes:
+        """Outline, XMP, footers stamped; the document's bytes.
+
+        The footers are set from ``sheet`` (see ``_SheetFooters``) when it is as expected;
+        otherwise ``compile_footers(jobs)`` compiles them (futures of the footer PDFs).
+        """
         import pikepdf
 
         merged = self.merged
-        _write_outline(merged, self.entries, summary["case_titles"], summary["cases_heading"])
+        pages = self.pages
+        stamper = _Stamper(merged)
+        footers = None
+        if sheet is not None:
+            try:
+                source = pikepdf.open(io.BytesIO(sheet.result()))
+            except RenderError:
+                source = None
+            if source is not None:
+                self.sources.append(source)
+                try:
+                    footers = _SheetFooters(stamper, source)
+                except _NoSheet as reason:
+                    log.info("packet: footers compiled, not set from the sheet (%s)", reason)
+        compiled = compile_footers(self.footer_jobs(summary)) if footers is None else []
+        _write_outline(merged, pages, self.entries, summary["case_titles"], summary["cases_heading"])
         # The XMP says how many pages there are: the first part's count is not the document's.
         metadata = merged.Root.Metadata.read_bytes()
         metadata = re.sub(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>",
-                          b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(merged.pages), metadata)
+                          b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(pages), metadata)
         merged.Root.Metadata.write(metadata)
-        start = 0
-        pages = merged.pages
-        stamper = _Stamper(merged)
-        for future in footers:
-            stamps = pikepdf.open(io.BytesIO(future.result()))
-            self.sources.append(stamps)
-            count = len(stamps.pages)
-            if start + count > len(pages):
+        if footers is not None:
+            total = len(pages)
+            for number, (page, landscape) in enumerate(zip(pages, self.orientations), start=1):
+                stamper.stamp(page, footers.forms(number, total, landscape))
+        else:
+            start = 0
+            for future in compiled:
+                stamps = pikepdf.open(io.BytesIO(future.result()))
+                self.sources.append(stamps)
+                for stamp in _page_objects(stamps):
+                    if start >= len(pages):
+                        raise RenderError("The PDF renderer failed: the footers do not match the pages")
+                    stamper.stamp(pages[start], {"/CfFooter": stamper.form(stamp)})
+                    start += 1
+            if start != len(pages):
                 raise RenderError("The PDF renderer failed: the footers do not match the pages")
-            for index, stamp in enumerate(stamps.pages):
-                stamper.stamp(pages[start + index], stamp)
-            start += count
-        if start != len(pages):
-            raise RenderError("The PDF renderer failed: the footers do not match the pages")
         out = io.BytesIO()
         merged.save(out, deterministic_id=True, preserve_pdfa=True, fix_metadata_version=False,
                     stream_decode_level=pikepdf.StreamDecodeLevel.none, recompress_flate=False,
@@ -1052,11 +1302,10 @@ class _Merger:
 
 
 class _Stamper:
-    """Draws a footer page over a page of the document, as a form XObject named /CfFooter.
+    """Draws footers over the pages of the document, as form XObjects (/CfRef, /CfFooter).
 
     Done by hand rather than with ``Page.add_overlay`` (whose resource names are random): the
-    page's own content is wrapped in q/Q; the footer's content stream is copied as it is
-    (compressed) and becomes the form; footers with the same resources share one copy of them.
+    page's own content is wrapped in q/Q, and the forms are drawn after it.
     """
 
     def __init__(self, merged: Any):
@@ -1065,40 +1314,200 @@ class _Stamper:
         self.pikepdf = pikepdf
         self.merged = merged
         self.save = merged.make_stream(b"q\n")
-        self.draw = merged.make_stream(b"\nQ\nq /CfFooter Do Q\n")
+        self.draws: dict[tuple[str, ...], Any] = {}
         self.resources: dict[bytes, Any] = {}
         self.seen: set[tuple[int, int]] = set()
 
-    def stamp(self, page: Any, stamp: Any) -> None:
+    def form(self, page: Any) -> Any:
+        """A page of another PDF as a form XObject of the document: its content stream copied as it
+        is (compressed); pages with the same resources share one copy of them."""
         pikepdf = self.pikepdf
         merged = self.merged
-        source = stamp.obj.Resources
+        source = page.Resources
         key = source.unparse(resolved=True)  # the same fonts and colour spaces: the same resources
         resources = self.resources.get(key)
         if resources is None:
             resources = self.resources[key] = merged.copy_foreign(
-                source if source.is_indirect else stamp.obj.owner.make_indirect(source))
-        contents = stamp.obj.Contents
+                source if source.is_indirect else page.owner.make_indirect(source))
+        contents = page.Contents
         if isinstance(contents, pikepdf.Array):
             form = merged.make_stream(b"\n".join(c.read_bytes() for c in contents))
         else:
             form = merged.copy_foreign(contents)
         form.Type = pikepdf.Name.XObject
         form.Subtype = pikepdf.Name.Form
-        form.BBox = pikepdf.Array([float(v) for v in stamp.obj.MediaBox])
+        form.BBox = pikepdf.Array([float(v) for v in page.MediaBox])
         form.Resources = resources
-        own = page.obj.Resources
+        return form
+
+    def stamp(self, page: Any, forms: dict[str, Any]) -> None:
+        pikepdf = self.pikepdf
+        names = tuple(forms)
+        draw = self.draws.get(names)
+        if draw is None:
+            draw = self.draws[names] = self.merged.make_stream(
+                b"\nQ\n" + b"".join(b"q %s Do Q\n" % name.encode() for name in names))
+        own = page.Resources
         if not own.is_indirect or own.objgen in self.seen:  # shared with another page: this page gets its own
-            own = merged.make_indirect(pikepdf.Dictionary({k: v for k, v in own.items()}))
-            page.obj.Resources = own
+            own = self.merged.make_indirect(pikepdf.Dictionary({k: v for k, v in own.items()}))
+            page.Resources = own
         self.seen.add(own.objgen)
         xobjects = own.get("/XObject")
         xobjects = pikepdf.Dictionary({k: v for k, v in xobjects.items()}) if xobjects is not None else pikepdf.Dictionary()
-        xobjects["/CfFooter"] = form
+        for name, form in forms.items():
+            xobjects[name] = form
         own["/XObject"] = xobjects
-        old = page.obj.get("/Contents")
+        old = page.get("/Contents")
         parts = list(old) if isinstance(old, pikepdf.Array) else ([old] if old is not None else [])
-        page.obj.Contents = pikepdf.Array([self.save, *parts, self.draw])
+        page.Contents = pikepdf.Array([self.save, *parts, draw])
+
+
+# --- footers from a sheet ------------------------------------------------------------------------
+#
+# The footer of page n of N is the packet reference on the left and "n / N" on the right. N is
+# known only once every part is compiled, and compiling a page of footer for each page then
+# (what ``footer_jobs`` does, and what is done when the sheet below is not as expected) would
+# keep a worker and the merge waiting at the very end. So a small "sheet" is compiled with the
+# first parts: per orientation, the footer with the reference alone, and footers with samples of
+# the page number's characters alone (every pair of them that can meet, each sample on one line).
+# From it each page gets the reference footer as it is, and its "n / N" in the sheet's font, size,
+# colour and baseline, right-aligned where the samples end: the very glyphs and advances Typst
+# set for the samples, which holds because Typst kerned none of those pairs (checked: a kerned
+# pair, another glyph for a character in another place, or anything else unexpected, and the
+# footers are compiled instead).
+
+_SHEET_CHARS = "0123456789 /"
+
+
+def _sheet_samples() -> list[str]:
+    """Lines holding every pair of characters that can meet in "n / N", each short enough for one line."""
+    digits = "0123456789"
+    run = "".join(a + b for a in digits for b in digits)  # every digit pair, at even positions
+    run += "".join(b + a for a in digits for b in digits[1:])  # and at odd ones, in the other order
+    lines = [run[i:i + 31] for i in range(0, len(run), 30)]  # overlapping by one character
+    lines.append(" / ".join(digits) + " / 0")
+    return [line for line in lines if line]
+
+
+class _NoSheet(Exception):
+    """The sheet is not what the footers can be set from (the reason)."""
+
+
+class _SheetFooters:
+    """The forms that draw each page's footer, from the compiled sheet (see above)."""
+
+    def __init__(self, stamper: _Stamper, sheet: Any):
+        import pikepdf
+
+        self.pikepdf = pikepdf
+        self.stamper = stamper
+        self.merged = stamper.merged
+        samples = _sheet_samples()
+        pages = _page_objects(sheet)
+        if len(pages) != 2 * (1 + len(samples)):
+            raise _NoSheet("pages")
+        self.layouts = {}
+        for orientation, landscape in enumerate((False, True)):
+            first = orientation * (1 + len(samples))
+            self.layouts[landscape] = self._layout(pages[first], pages[first + 1:first + 1 + len(samples)], samples)
+
+    def _layout(self, reference_page: Any, sample_pages: list[Any], samples: list[str]) -> dict[str, Any]:
+        pikepdf = self.pikepdf
+        merged = self.merged
+        codes: dict[str, bytes] = {}
+        rights = []
+        head = tail = b""
+        for page, sample in zip(sample_pages, samples):
+            instructions = pikepdf.parse_content_stream(page)
+            operators = [str(instruction.operator) for instruction in instructions]
+            if operators.count("TJ") != 1 or operators.count("cm") != 1 or operators.count("Tf") != 1:
+                raise _NoSheet("not one line of text")
+            if set(operators) & {"Tj", "'", '"', "Tc", "Tw", "Tz", "Ts", "TL", "Td", "TD", "T*"}:
+                raise _NoSheet("text operators")
+            at_cm, at_tj = operators.index("cm"), operators.index("TJ")
+            tm = [instruction for instruction in instructions if str(instruction.operator) == "Tm"]
+            matrix = [float(v) for v in instructions[at_cm].operands]
+            if (at_cm > at_tj or len(tm) != 1 or matrix[:4] != [1, 0, 0, -1]
+                    or [float(v) for v in tm[0].operands] != [1, 0, 0, -1, 0, 0]):
+                raise _NoSheet("matrices")
+            shown = instructions[at_tj].operands[0]
+            if len(shown) != 1 or not isinstance(shown[0], pikepdf.String):
+                raise _NoSheet("kerned")  # a number between strings: a kerned pair
+            data = bytes(shown[0])
+            if len(data) != 2 * len(sample):
+                raise _NoSheet("glyphs")
+            for i, char in enumerate(sample):
+                if codes.setdefault(char, data[2 * i:2 * i + 2]) != data[2 * i:2 * i + 2]:
+                    raise _NoSheet("contextual glyphs")
+            font_name, size = instructions[operators.index("Tf")].operands
+            widths = self._widths(page.Resources.Font[font_name])
+            width = sum(widths[int.from_bytes(data[i:i + 2], "big")] for i in range(0, len(data), 2))
+            rights.append(matrix[4] + width * float(size) / 1000)
+            if not head:
+                head = pikepdf.unparse_content_stream(instructions[:at_cm])
+                baseline = str(instructions[at_cm].operands[5]).encode()
+                middle = pikepdf.unparse_content_stream(instructions[at_cm + 1:at_tj])
+                tail = pikepdf.unparse_content_stream(instructions[at_tj + 1:])
+                font, scale, resources, box = widths, float(size) / 1000, page.Resources, page.MediaBox
+        if set(codes) != set(_SHEET_CHARS) or max(rights) - min(rights) > 0.01:
+            raise _NoSheet("samples")
+        return {"reference": self.stamper.form(reference_page), "codes": codes, "widths": font, "scale": scale,
+                "right": sum(rights) / len(rights), "head": head + b"\n", "baseline": baseline,
+                "middle": b"\n" + middle + b"\n", "tail": b"\n" + tail,
+                "resources": merged.copy_foreign(resources if resources.is_indirect
+                                                 else page.owner.make_indirect(resources)),
+                "box": pikepdf.Array([float(v) for v in box])}
+
+    def _widths(self, font: Any) -> dict[int, float]:
+        """Glyph widths (per 1000) of a composite (Identity-H) font, from its /W array."""
+        pikepdf = self.pikepdf
+        if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
+            raise _NoSheet("font")
+        descendant = font.DescendantFonts[0]
+        default = float(descendant.get("/DW", 1000))
+        out: dict[int, float] = {}
+        entries = list(descendant.get("/W", []))
+        i = 0
+        while i < len(entries):
+            first = int(entries[i])
+            if isinstance(entries[i + 1], pikepdf.Array):  # c [w1 w2 ...]
+                for k, w in enumerate(entries[i + 1]):
+                    out[first + k] = float(w)
+                i += 2
+            else:  # c_first c_last w
+                for code in range(first, int(entries[i + 1]) + 1):
+                    out[code] = float(entries[i + 2])
+                i += 3
+        return _Widths(out, default)
+
+    def forms(self, number: int, total: int, landscape: bool) -> dict[str, Any]:
+        layout = self.layouts[landscape]
+        text = f"{number} / {total}"
+        codes = b"".join(layout["codes"][char] for char in text)
+        width = sum(layout["widths"][int.from_bytes(codes[i:i + 2], "big")] for i in range(0, len(codes), 2))
+        left = layout["right"] - width * layout["scale"]
+        data = (layout["head"] + b"1 0 0 -1 %s %s cm" % (_number(left), layout["baseline"])
+                + layout["middle"] + b"[<" + codes.hex().encode() + b">] TJ" + layout["tail"])
+        pikepdf = self.pikepdf
+        form = self.merged.make_stream(data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form,
+                                       BBox=layout["box"], Resources=layout["resources"])
+        return {"/CfRef": layout["reference"], "/CfFooter": form}
+
+
+class _Widths(dict):
+    """Widths by glyph code, with the font's default width for any other."""
+
+    def __init__(self, widths: dict[int, float], default: float):
+        super().__init__(widths)
+        self.default = default
+
+    def __missing__(self, code: int) -> float:
+        return self.default
+
+
+def _number(value: float) -> bytes:
+    """A number for a content stream: at most six decimals, no exponent."""
+    return (b"%.6f" % value).rstrip(b"0").rstrip(b".") or b"0"
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -1200,6 +1609,7 @@ def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
         submitted = merged = 0
         exhausted = False
         checked = False
+        sheet: Future[bytes] | None = None
         while True:
             # Keep every worker busy and one more part ready, but do not run far ahead of the merge.
             while not exhausted and submitted - merged < WORKERS + 1:
@@ -1212,6 +1622,10 @@ def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
                 submitted += 1
                 del text
             if not checked:
+                if not parts.single:  # what the footers are set from, while the first parts compile
+                    sheet = pool.submit(compiler.compile, _dumps({**parts.common, "mode": "sheet",
+                                                                  "samples": _sheet_samples()}))
+                    futures[-1] = sheet  # (never merged: only to be cancelled on a failure)
                 check()
                 checked = True
             if parts.single:
@@ -1219,15 +1633,19 @@ def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
             if exhausted and merged == submitted:
                 break
             waiting = futures[merged]
-            if not waiting.done():
-                wait(list(futures.values()), return_when=FIRST_COMPLETED)
+            if not waiting.done():  # until a part is in: the next one to merge, or one to start the next after
+                wait([future for future in futures.values() if not future.done()], return_when=FIRST_COMPLETED)
             while merged in futures and futures[merged].done():
                 merger.add(futures.pop(merged).result())
                 merged += 1
         summary = {**parts.common, "cases_heading": parts.cases_heading, "case_titles": parts.case_titles}
-        footers = [pool.submit(compiler.compile, job) for job in merger.footer_jobs(summary)]
-        futures.update(enumerate(footers, start=submitted))
-        return merger.finish(summary, footers)
+
+        def compile_footers(jobs: list[str]) -> list[Future[bytes]]:
+            compiled = [pool.submit(compiler.compile, job) for job in jobs]
+            futures.update(enumerate(compiled, start=submitted + 1))
+            return compiled
+
+        return merger.finish(summary, sheet, compile_footers)
     except BaseException:
         for future in futures.values():  # after a failure, start no more parts, stop the running ones
             future.cancel()
