@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from casefile.cases.views import bp as cases_bp
     from casefile.evidence import services as evidence_services
     from casefile.evidence import views as evidence_views
+    from casefile.imports import models as _import_models  # noqa: F401 - tables of the metadata
+    from casefile.matching import models as _matching_models  # noqa: F401
     from casefile.packets import views as packet_views
     from casefile.web import lifecycle, templating, uploads
     from casefile.web.views import bp as web_bp

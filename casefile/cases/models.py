@@ -70,6 +70,8 @@ class Case(db.Model):
     responsible_authority: Mapped[str] = mapped_column(String(500), default="")
     family_steps: Mapped[str] = mapped_column(Text, default="")
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The row's number or id in the list the case was imported from.
+    source_ref: Mapped[str] = mapped_column(String(100), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -53,6 +53,9 @@ class Person(db.Model):
     citizenship: Mapped[str] = mapped_column(String(20), default=Citizenship.UNKNOWN.value)
     kz_documents: Mapped[str] = mapped_column(String(200), default="")
     kazakhstan_ties: Mapped[str] = mapped_column(Text, default="")
+    # Set when a coordinator merged this record into another: its cases moved there, the row stays.
+    # (A plain column: person_merges holds the merge with its keys.)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
