@@ -18,6 +18,9 @@ from casefile.cases.models import Case, CaseStatusEvent
 from casefile.db import utcnow
 from casefile.demo.records import fictional_case
 from casefile.extensions import db
+from casefile.matching import PersonFacts
+from casefile.matching.index import bulk_key_rows
+from casefile.matching.models import PersonMatchKey
 from casefile.people.models import NameToken, Person, PersonName
 from casefile.people.names import index_tokens
 
@@ -25,6 +28,7 @@ TEAMS = ("Almaty volunteers", "Astana documentation", "Shymkent group", "Taldyko
 PREFECTURES = ("654000", "654200", "654300", "650100", "652300", "650500", "652700")
 BATCH = 5000
 PASSWORD = "benchmark password 2025"
+SEED = 7
 
 
 def create_accounts() -> dict[str, Any]:
@@ -37,8 +41,9 @@ def create_accounts() -> dict[str, Any]:
     return {"advocate": advocate, "coordinator": coordinator}
 
 
-def generate(case_count: int, seed: int = 7, progress: bool = True) -> None:
-    """Insert ``case_count`` cases with persons, names, tokens and a status event each."""
+def generate(case_count: int, seed: int = SEED, progress: bool = True, match_keys: bool = False) -> None:
+    """Insert ``case_count`` cases with persons, names, tokens and a status event each (and, with
+    ``match_keys``, every person's blocking keys, as the app keeps them)."""
     accounts = create_accounts()
     team_ids = [auth_services.team_by_name(name).id for name in TEAMS]  # type: ignore[union-attr]
     author = accounts["coordinator"].id
@@ -46,7 +51,7 @@ def generate(case_count: int, seed: int = 7, progress: bool = True) -> None:
     started = time.perf_counter()
     base_time = utcnow() - timedelta(days=900)
     for start in range(0, case_count, BATCH):
-        persons, names, tokens, cases, events = [], [], [], [], []
+        persons, names, tokens, cases, events, facts = [], [], [], [], [], []
         for offset in range(start, min(start + BATCH, case_count)):
             record = fictional_case(rng, PREFECTURES)
             person_id = offset + 1
@@ -57,6 +62,10 @@ def generate(case_count: int, seed: int = 7, progress: bool = True) -> None:
                 "occupation": record.occupation, "citizenship": record.citizenship, "kz_documents": "",
                 "kazakhstan_ties": "",
             })
+            if match_keys:
+                facts.append((person_id, PersonFacts(
+                    names=[(text, script) for script, _kind, text in record.names], birth_date=record.birth_date,
+                    sex=record.sex, prc_id=record.prc_id, iin=record.iin, hometown_code=record.hometown_code)))
             for position, (script, kind, text) in enumerate(record.names):
                 name_id = person_id * 10 + position
                 names.append({"id": name_id, "person_id": person_id, "script": script, "kind": kind, "text": text,
@@ -79,6 +88,8 @@ def generate(case_count: int, seed: int = 7, progress: bool = True) -> None:
         for model, rows in ((Person, persons), (PersonName, names), (NameToken, tokens), (Case, cases),
                             (CaseStatusEvent, events)):
             db.session.execute(insert(model), rows)
+        if facts:
+            db.session.execute(insert(PersonMatchKey), list(bulk_key_rows(facts)))
         db.session.commit()
         if progress:
             done = min(start + BATCH, case_count)

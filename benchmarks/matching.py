@@ -22,6 +22,13 @@ from tests.matching.test_quality import labelled_pairs, load_labelled, precision
 THRESHOLDS = (0.3, DEFAULT_THRESHOLD, 0.7, 0.8)
 
 
+def quality_figures() -> tuple[float, float]:
+    """Precision and recall on the labelled set at the default threshold."""
+    positives, negatives = labelled_pairs()
+    precision, recall, _false_positives = precision_recall(positives, negatives, DEFAULT_THRESHOLD)
+    return precision, recall
+
+
 def quality() -> None:
     """Print precision and recall at a few thresholds, and what blocking keeps."""
     positives, negatives = labelled_pairs()

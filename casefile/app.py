@@ -51,8 +51,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from casefile.cases.views import bp as cases_bp
     from casefile.evidence import services as evidence_services
     from casefile.evidence import views as evidence_views
-    from casefile.imports import models as _import_models  # noqa: F401 - tables of the metadata
+    from casefile.imports import views as import_views
     from casefile.matching import models as _matching_models  # noqa: F401
+    from casefile.matching import views as matching_views
     from casefile.packets import views as packet_views
     from casefile.web import lifecycle, templating, uploads
     from casefile.web.views import bp as web_bp
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     evidence_services.init_app(app)
     evidence_views.register(app)
     packet_views.register(app)
+    matching_views.register(app)
+    import_views.register(app)
     uploads.install(app)
     lifecycle.register(app)
     templating.register(app)

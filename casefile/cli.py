@@ -1,4 +1,4 @@
-"""The ``casefile`` command line: run, db, users, demo, audit, evidence."""
+"""The ``casefile`` command line: run, db, users, demo, audit, evidence, packets, import, duplicates."""
 
 from __future__ import annotations
 
@@ -264,27 +264,128 @@ def packets_build_command(recipient: str, username: str, out_path: str, language
 @click.option("--min-score", default=None, type=click.FloatRange(0, 1),
               help="Only pairs scoring at least this (default: the matcher's threshold).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+@click.option("--rebuild-keys", is_flag=True, help="First recompute every person's blocking keys (after the matcher "
+                                                   "changed).")
+@click.option("--queue", is_flag=True, help="Put every pair found into the coordinators' review queue.")
 @with_appcontext
-def duplicates_command(min_score: float | None, as_json: bool) -> None:
-    """Print pairs of recorded people who may be one person, with their score and the reasons."""
+def duplicates_command(min_score: float | None, as_json: bool, rebuild_keys: bool, queue: bool) -> None:
+    """Print pairs of recorded people who may be one person, with their score and the reasons.
+
+    Merged records and pairs marked "not the same person" are left out.
+    """
     import json
 
+    from casefile.matching import index
     from casefile.matching.score import DEFAULT_THRESHOLD
-    from casefile.matching.services import recorded_duplicates
+    from casefile.matching.services import queue_recorded, recorded_duplicates
 
+    if rebuild_keys:
+        people, keys = index.rebuild_all()
+        audit.record(None, "person.keys.rebuild", object_type="persons", details={"people": people, "keys": keys})
+        db.session.commit()
+        click.echo(f"Blocking keys rebuilt: {keys} keys of {people} people.", err=as_json)
     candidates = recorded_duplicates(DEFAULT_THRESHOLD if min_score is None else min_score)
-    audit.record(None, "person.duplicates", object_type="persons", details={"pairs": len(candidates)})
+    queued = queue_recorded(candidates) if queue else 0
+    details = {"pairs": len(candidates), **({"queued": queued} if queue else {})}
+    audit.record(None, "person.duplicates", object_type="persons", details=details)
     db.session.commit()
     if as_json:
         click.echo(json.dumps([candidate.__dict__ for candidate in candidates], ensure_ascii=False, indent=2))
+        if queue:
+            click.echo(f"{queued} pair(s) added to the review queue.", err=True)
         return
     for candidate in candidates:
         click.echo(f"{candidate.score:.3f}  person {candidate.first_id} {candidate.first_name} "
-                   f"[{', '.join(candidate.first_cases)}]  ~  person {candidate.second_id} {candidate.second_name} "
-                   f"[{', '.join(candidate.second_cases)}]")
+                   f"[{_cases_with_sources(candidate.first_cases, candidate.first_source_refs)}]  ~  "
+                   f"person {candidate.second_id} {candidate.second_name} "
+                   f"[{_cases_with_sources(candidate.second_cases, candidate.second_source_refs)}]")
         for reason in candidate.reasons:
             click.echo(f"       {reason}")
     click.echo(f"{len(candidates)} candidate pair(s).")
+    if queue:
+        click.echo(f"{queued} pair(s) added to the review queue.")
+
+
+def _cases_with_sources(references: tuple[str, ...], sources: tuple[str, ...]) -> str:
+    """``KZ-2025-00042 (source 17), KZ-2025-00043``: each case with the row it was imported from."""
+    padded = tuple(sources) + ("",) * (len(references) - len(sources))
+    return ", ".join(f"{ref} (source {source})" if source else ref for ref, source in zip(references, padded))
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--team", "team_name", required=True, help="The team the cases are filed under.")
+@click.option("--as", "username", required=True, help="The advocate or coordinator account that imports.")
+@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
+              help='JSON {"header in the file": "column", ...}; other headers are mapped by their known names.')
+@click.option("--dry-run", is_flag=True, help="Check every row and look for duplicates; import nothing.")
+@with_appcontext
+def import_command(path: str, team_name: str, username: str, mapping_path: str | None, dry_run: bool) -> None:
+    """Import the cases of a CSV or XLSX file: every row, or none when any row has a problem.
+
+    Rows whose PRC ID or IIN is already recorded are linked to that person; other likely
+    duplicates are imported as new people and put into the coordinators' review queue.
+    """
+    from pathlib import Path
+
+    from casefile.auth.services import user_by_username
+    from casefile.imports import services
+
+    actor = user_by_username(username)
+    if actor is None or not actor.active:
+        raise click.ClickException(f"No active account {username}.")
+    source = Path(path)
+    if source.stat().st_size > services.max_bytes():
+        raise click.ClickException(f"{source.name} is larger than CASEFILE_IMPORT_MAX_MB "
+                                   f"({services.max_bytes() // 2**20} MB): nothing was imported.")
+    data = source.read_bytes()
+    try:
+        team = services.team_named(actor, team_name)
+        table = services.read(data, source.name)
+        mapping = (services.load_mapping_file(Path(mapping_path).read_text("utf-8"), table) if mapping_path
+                   else services.proposed_mapping(table))
+        result = services.review(actor, table, mapping, source.name)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was imported.") from error
+    for note in table.notes:
+        click.echo(f"note: {note}")
+    click.echo("columns: " + ", ".join(f"{header} -> {column or '(ignored)'}"
+                                       for header, column in result.mapping.items()))
+    for problem in result.warnings:
+        click.echo(f"row {problem.row}, {problem.header or problem.column}: {problem.message}")
+    for problem in result.errors:
+        click.echo(f"row {problem.row}, {problem.header or problem.column or 'row'}: {problem.message}", err=True)
+    if result.errors:
+        db.session.rollback()
+        raise click.ClickException(f"{len(result.errors)} problem(s) in {source.name}: nothing was imported.")
+    for row in result.flagged:
+        decision = result.defaults.get(row.number, "new")
+        click.echo(f"row {row.number} {row.primary_name}: "
+                   + (f"linked to {decision}" if decision != "new" else "new person"))
+        for found in result.existing.get(row.number, []):
+            cases = ", ".join(case.reference + (f" ({case.source_ref})" if case.source_ref else "")
+                              for case in found.cases)
+            click.echo(f"    ~ person {found.person_id} {found.name} [{cases}] {found.score:.3f}: "
+                       f"{'; '.join(found.reasons)}")
+        for other, score, reasons in result.within.get(row.number, []):
+            click.echo(f"    ~ row {other} {score:.3f}: {'; '.join(reasons)}")
+    if dry_run:
+        db.session.rollback()
+        linked = sum(1 for choice in result.defaults.values() if choice != "new")
+        click.echo(f"Dry run: {len(result.rows)} rows would become {len(result.rows)} cases "
+                   f"({linked} linked to a recorded person or an earlier row). Nothing was imported.")
+        return
+    try:
+        batch = services.stage_bytes(actor, team.id, source.name, data, table)
+        report = services.commit(actor, batch, result, result.defaults)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was imported.") from error
+    click.echo(f"Import {batch.label}: {report.cases} cases ({report.references[0]} to {report.references[-1]}), "
+               f"{report.people} new people, {len(report.linked)} rows linked to recorded people, "
+               f"{report.reporters} reporters, {report.consents} consents; {report.queued} pair(s) queued for review.")
 
 
 @main.command("admin-hint", hidden=True)

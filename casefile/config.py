@@ -40,6 +40,7 @@ class Settings:
     audit_views_per_hour: int = 50
     evidence_dir: Path | None = None
     evidence_max_bytes: int = 500 * 1024 * 1024
+    import_max_bytes: int = 20 * 1024 * 1024
     organisation_name: str = ""
     organisation_contact: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
@@ -161,6 +162,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     burst = _positive_int(env, "CASEFILE_AUDIT_FAILED_LOGIN_BURST", 5)
     views_per_hour = _positive_int(env, "CASEFILE_AUDIT_VIEWS_PER_HOUR", 50)
     evidence_max_mb = _positive_int(env, "CASEFILE_EVIDENCE_MAX_MB", 500)
+    import_max_mb = _positive_int(env, "CASEFILE_IMPORT_MAX_MB", 20)
 
     values: dict[str, object] = {
         "instance_path": instance,
@@ -176,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "audit_views_per_hour": views_per_hour,
         "evidence_dir": evidence_dir,
         "evidence_max_bytes": evidence_max_mb * 1024 * 1024,
+        "import_max_bytes": import_max_mb * 1024 * 1024,
         "organisation_name": env.get("CASEFILE_ORGANISATION_NAME", "").strip(),
         # Several lines (address, phone, e-mail): "\n" in the variable starts a new line.
         "organisation_contact": env.get("CASEFILE_ORGANISATION_CONTACT", "").replace("\\n", "\n").strip(),

@@ -29,6 +29,10 @@ _GUARDED_TABLES = frozenset(
         "submissions",
         "responses",
         "response_outcomes",
+        "person_match_keys",
+        "duplicate_candidates",
+        "person_merges",
+        "person_distinctions",
     }
 )
 

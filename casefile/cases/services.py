@@ -95,6 +95,19 @@ def next_reference(year: int) -> str:
     return f"KZ-{year}-{number:05d}"
 
 
+def next_references(year: int, count: int) -> list[str]:
+    """``count`` consecutive references in one statement (an import of thousands of cases)."""
+    if count <= 0:
+        return []
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+    last = db.session.execute(
+        update(ReferenceCounter).where(ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + count).returning(ReferenceCounter.last)
+    ).scalar_one()
+    return [f"KZ-{year}-{number:05d}" for number in range(last - count + 1, last + 1)]
+
+
 def _check_case_input(actor: User, data: CaseInput) -> None:
     if data.team_id not in {team.id for team in assignable_teams(actor)}:
         raise InvalidInput(_l("Choose one of your teams."), field="team_id")
@@ -220,7 +233,7 @@ def view_case(actor: User, reference: str, page: str = "case") -> Case:
 
 
 def _contact_context(reporter: Reporter) -> str:
-    return f"reporter:{reporter.id}:contact"
+    return f"reporter:{reporter.id}:contact"  # the same as seal_contact_for's
 
 
 def reporter_contact(actor: User, case: Case, reporter: Reporter) -> dict[str, str] | None:
@@ -288,9 +301,15 @@ def update_reporter(actor: User, case: Case, reporter: Reporter, data: ReporterI
 
 
 def _seal_contact(reporter: Reporter, contact: dict[str, str]) -> None:
+    reporter.contact_sealed = seal_contact_for(reporter.id, contact)
+
+
+def seal_contact_for(reporter_id: int, contact: dict[str, str]) -> bytes | None:
+    """A reporter's contact details sealed for storage (None when there are none)."""
     cleaned = {key: value for key, value in contact.items() if value}
-    reporter.contact_sealed = seal(json.dumps(cleaned, ensure_ascii=False).encode(), _contact_context(reporter)) \
-        if cleaned else None
+    if not cleaned:
+        return None
+    return seal(json.dumps(cleaned, ensure_ascii=False).encode(), f"reporter:{reporter_id}:contact")
 
 
 def _apply_consents(actor: User, case: Case, reporter: Reporter, data: ReporterInput) -> None:

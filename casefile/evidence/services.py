@@ -447,6 +447,11 @@ def purge(item_id: int, reason: str, operator: str) -> PurgeResult:
     return PurgeResult(item, address, shared)
 
 
+def delete_if_unused(address: str) -> bool:
+    """After a commit that let go of a blob (a discarded import): delete it unless a row still uses it."""
+    return _delete_if_unreferenced(db.engine, address)
+
+
 def destroy_blob(result: PurgeResult) -> bool:
     """After the purge committed: delete its blob unless an item (old or just added) holds the same bytes."""
     if result.address is None or result.shared:

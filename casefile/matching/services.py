@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from casefile import access
 from casefile.cases.models import Case
 from casefile.extensions import db
-from casefile.matching.score import PersonFacts, candidate_pairs, compare, prepare
-from casefile.people.models import Person
+from casefile.matching import index
+from casefile.matching.index import facts_of
+from casefile.matching.score import Match
+
+__all__ = ["Candidate", "facts_of", "queue_recorded", "recorded_duplicates"]
 
 
 @dataclass(frozen=True)
@@ -24,34 +27,36 @@ class Candidate:
     second_cases: tuple[str, ...]
     score: float
     reasons: tuple[str, ...]
-
-
-def facts_of(person: Person) -> PersonFacts:
-    return PersonFacts(names=[(name.text, name.script) for name in person.names], birth_date=person.birth_date,
-                       sex=person.sex, prc_id=person.prc_id, iin=person.iin, hometown_code=person.hometown_code)
+    first_source_refs: tuple[str, ...] = ()  # one per case, in the order of first_cases ("" when none)
+    second_source_refs: tuple[str, ...] = ()
 
 
 def recorded_duplicates(min_score: float) -> list[Candidate]:
     """Every pair of recorded people that shares a blocking key and scores at least ``min_score``.
 
-    Reads every person (an operator's command, not a page): names, dates and identifiers only.
+    Reads every unmerged person (an operator's command, not a page): names, dates and
+    identifiers only. Pairs a coordinator marked "not the same person" are left out.
     """
-    people = list(db.session.scalars(
-        select(Person).options(selectinload(Person.names)).order_by(Person.id)
-        .execution_options(**access.unscoped("duplicates command: every person is compared"))))
-    cases: dict[int, list[str]] = {}
-    for person_id, reference in db.session.execute(
-            select(Case.person_id, Case.reference).order_by(Case.reference)
-            .execution_options(**access.unscoped("duplicates command: case references of people"))):
-        cases.setdefault(person_id, []).append(reference)
-    prepared = [prepare(facts_of(person)) for person in people]
+    matches = index.scan_recorded(min_score)
+    involved = {person_id for pair in matches for person_id in pair}
+    names = index.primary_names(involved)
+    cases: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for chunk in index.chunks(involved):
+        for person_id, reference, source_ref in db.session.execute(
+                select(Case.person_id, Case.reference, Case.source_ref).where(Case.person_id.in_(chunk))
+                .order_by(Case.reference)
+                .execution_options(**access.unscoped("duplicates command: case references of people"))):
+            cases[person_id].append((reference, source_ref or ""))
     found = []
-    for i, j in sorted(candidate_pairs(prepared)):
-        match = compare(prepared[i], prepared[j])
-        if match.score < min_score:
-            continue
-        first, second = people[i], people[j]
-        found.append(Candidate(first.id, second.id, first.primary_name, second.primary_name,
-                               tuple(cases.get(first.id, [])), tuple(cases.get(second.id, [])),
-                               round(match.score, 3), tuple(match.reasons)))
+    for (first, second), match in matches.items():
+        found.append(Candidate(
+            first, second, names.get(first, ""), names.get(second, ""),
+            tuple(ref for ref, _s in cases[first]), tuple(ref for ref, _s in cases[second]),
+            round(match.score, 3), tuple(match.reasons),
+            tuple(source for _r, source in cases[first]), tuple(source for _r, source in cases[second])))
     return sorted(found, key=lambda candidate: (-candidate.score, candidate.first_id, candidate.second_id))
+
+
+def queue_recorded(candidates: list[Candidate]) -> int:
+    """Put the pairs of a full scan into the coordinators' review queue; returns how many were added."""
+    return index.queue_candidates((c.first_id, c.second_id, Match(c.score, list(c.reasons))) for c in candidates)

@@ -35,12 +35,13 @@ import sys
 import tempfile
 import unicodedata
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from casefile.packets import labels
 from casefile.packets.labels import LANGUAGES, format_date, format_period
@@ -824,6 +825,10 @@ WORKER_TIMEOUT = 600
 # The interpreter that runs the workers (needs only the typst package): this one, unless the app
 # runs embedded (uWSGI, mod_wsgi), where sys.executable is not a Python and this must be set.
 PYTHON = sys.executable
+# The least time between the starts of two parts (s), until a part has been timed (then half
+# the time it took): about half the time a worker takes for a part of PART_BUDGET, so that the
+# two workers are out of step and never both at their peak memory (which is at a part's end).
+PART_STAGGER = 0.3
 # The footers of a long packet are compiled in this many slices at once (one per worker).
 FOOTER_SLICE_MIN = 400
 
@@ -1039,10 +1044,26 @@ class _Compiler:
         self.lock = threading.Lock()
         self.running: set[subprocess.Popen] = set()
         self.aborted = False
+        self.started = threading.Condition(self.lock)
+        self.last_start = float("-inf")  # when the last part began compiling (time.monotonic)
+        self.stagger = PART_STAGGER  # half the time the last part took, once one has been compiled
 
-    def compile(self, data: str) -> bytes:
-        """One part (or footers) compiled in a worker process."""
+    def compile(self, data: str, part: bool = False) -> bytes:
+        """One part (``part``) or the footers or their sheet compiled in a worker process.
+
+        A part starts no sooner than half the time a part takes (``PART_STAGGER`` s until one
+        has been timed) after the one before it: a worker's memory grows as it lays its part out
+        and peaks at the end, so two parts begun together would peak together (see "parts").
+        """
+        started = 0.0
         with self.lock:
+            if part and WORKERS > 1:
+                while not self.aborted:
+                    delay = self.last_start + self.stagger - time.monotonic()
+                    if delay <= 0:
+                        break
+                    self.started.wait(delay)
+                started = self.last_start = time.monotonic()
             if self.aborted:
                 raise RenderError("The PDF renderer was stopped")
             try:
@@ -1061,6 +1082,8 @@ class _Compiler:
         finally:
             with self.lock:
                 self.running.discard(process)
+                if started:
+                    self.stagger = max(PART_STAGGER, min(2.0, (time.monotonic() - started) / 2))
         for line in stderr.decode("utf-8", "replace").splitlines():
             if line.startswith("typst warning: "):
                 log.warning("packet: %s", line)
@@ -1080,6 +1103,7 @@ class _Compiler:
     def abort(self) -> None:
         with self.lock:
             self.aborted = True
+            self.started.notify_all()
             for process in self.running:
                 process.kill()
 
@@ -1513,14 +1537,17 @@ def _number(value: float) -> bytes:
 # --- rendering -----------------------------------------------------------------------------------
 
 def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
-               template: bytes | str | None = None, part_budget: int | None = None) -> bytes:
+               template: bytes | str | None = None, part_budget: int | None = None,
+               meanwhile: Callable[[], None] | None = None) -> bytes:
     """The packet PDF (A4, PDF/A-2b) from the frozen inputs.
 
     Deterministic: the same inputs give byte-identical output (``inputs['packet']['built_at']`` is
     the document time). ``thumbnails`` maps the ``thumbnail`` keys of evidence items to JPEG or PNG
     bytes; an item whose key is not in the mapping is listed without a preview. ``template`` (Typst
     source) replaces the shipped template and ``part_budget`` the size of a part (in characters),
-    both for tests.
+    both for tests. ``meanwhile``, when given, is called once on the calling thread while the
+    first parts compile (after the glyph check), for the caller's own work; ``inputs`` must not
+    be changed by it. What it raises stops the rendering and is raised.
 
     Raises ``RenderError`` with a one-line message: a character without a glyph (naming the case),
     a template error (with its line), or inputs that are not a ``casefile.packet/1`` packet.
@@ -1532,7 +1559,7 @@ def render_pdf(inputs: dict, thumbnails: dict[str, bytes] | None = None, *,
     # The glyph check runs once the first parts are compiling (it takes a while); whatever else is
     # wrong with the inputs is reported after it, as it always was.
     try:
-        return _render(inputs, clean, texts, thumbnails or {}, template, part_budget)
+        return _render(inputs, clean, texts, thumbnails or {}, template, part_budget, meanwhile)
     except _InputError as error:
         _check_clean(clean, texts)
         raise error.error from None
@@ -1547,7 +1574,8 @@ class _InputError(Exception):
 
 
 def _render(inputs: dict, clean: dict, texts: list[str], thumbnails: dict[str, bytes],
-            template: bytes | str | None, part_budget: int | None) -> bytes:
+            template: bytes | str | None, part_budget: int | None,
+            meanwhile: Callable[[], None] | None = None) -> bytes:
     try:
         timestamp = int(_timestamp((clean.get("packet") or {}).get("built_at")).timestamp())
     except RenderError as error:
@@ -1589,16 +1617,16 @@ def _render(inputs: dict, clean: dict, texts: list[str], thumbnails: dict[str, b
             (Path(root) / "thumbs").mkdir(mode=0o700)
             for name, data in payload.items():
                 (Path(root) / name.lstrip("/")).write_bytes(data)
-        return _run(parts, root, timestamp, lambda: _check_clean(clean, texts))
+        return _run(parts, root, timestamp, lambda: _check_clean(clean, texts), meanwhile)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
+def _run(parts: _Parts, root: str, timestamp: int, check: Any, meanwhile: Callable[[], None] | None = None) -> bytes:
     """Compile the parts (at most ``WORKERS`` at a time) and merge them, as described under "parts".
 
     ``check`` (the glyph check) runs once the first parts are compiling; what it raises is raised
-    before any worker's error, and stops the workers.
+    before any worker's error, and stops the workers. ``meanwhile`` (the caller's) runs right after it.
     """
     compiler = _Compiler(root, timestamp, single_thread=WORKERS > 1)
     merger = _Merger()
@@ -1612,13 +1640,16 @@ def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
         sheet: Future[bytes] | None = None
         while True:
             # Keep every worker busy and one more part ready, but do not run far ahead of the merge.
-            while not exhausted and submitted - merged < WORKERS + 1:
+            # At first only one part: the glyph check and ``meanwhile`` keep this thread busy while
+            # it compiles, and the other worker starts after them, out of step with the first, so
+            # that the two do not reach their peak memory (at the end of a part) at the same time.
+            while not exhausted and submitted - merged < (WORKERS + 1 if checked else 1):
                 try:
                     text = next(iterator)
                 except StopIteration:
                     exhausted = True
                     break
-                futures[submitted] = pool.submit(compiler.compile, text)
+                futures[submitted] = pool.submit(compiler.compile, text, True)
                 submitted += 1
                 del text
             if not checked:
@@ -1628,6 +1659,8 @@ def _run(parts: _Parts, root: str, timestamp: int, check: Any) -> bytes:
                     futures[-1] = sheet  # (never merged: only to be cancelled on a failure)
                 check()
                 checked = True
+                if meanwhile is not None:
+                    meanwhile()
             if parts.single:
                 return futures[0].result()
             if exhausted and merged == submitted:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from casefile.core.errors import InvalidInput
 from casefile.core.partial_dates import PartialDate
 from casefile.extensions import db
+from casefile.matching import index as match_index
 from casefile.people.identifiers import InvalidIdentifier, birth_date_and_sex_agree, parse_iin, parse_prc_id
 from casefile.people.models import Citizenship, NameKind, NameToken, Person, PersonName, Script
 from casefile.people.names import index_tokens, normalize_display, script_error
@@ -111,6 +112,7 @@ def new_person(data: PersonInput) -> Person:
     db.session.add(person)
     db.session.flush()
     _set_names(person, rows)
+    _matching_changed(person)
     return person
 
 
@@ -124,10 +126,38 @@ def apply_person(person: Person, data: PersonInput) -> list[str]:
     if [(n.script, n.kind, n.text) for n in person.names] != rows:
         _set_names(person, rows)
         changed.append("names")
+    if set(changed) & MATCHED_FIELDS:
+        _matching_changed(person)
     return [f"person.{name}" for name in changed]
+
+
+# What duplicate detection reads (``casefile.matching.index.facts_of``).
+MATCHED_FIELDS = frozenset({"names", "birth_date", "sex", "prc_id", "iin", "hometown_code"})
+
+
+def _matching_changed(person: Person) -> None:
+    """New blocking keys, and the recorded people this record may now be into the review queue."""
+    db.session.flush()
+    match_index.refresh_keys(person)
+    match_index.propose_for(person)
+
+
+def append_names(person: Person, rows: list[tuple[str, str, str]]) -> None:
+    """Add (script, kind, text) names after the person's current ones, with their search tokens."""
+    position = max((name.position for name in person.names), default=-1) + 1
+    for offset, (script, kind, text) in enumerate(rows):
+        name = PersonName(script=script, kind=kind, text=text, position=position + offset)
+        person.names.append(name)
+        db.session.flush()
+        name.tokens = [NameToken(person_id=person.id, token=token) for token in sorted(index_tokens(text))]
 
 
 def prefecture_code(hometown_code: str | None) -> str | None:
     """The prefecture of a hometown code from the gazetteer (None when unknown)."""
     place = prefecture_of(hometown_code) if hometown_code else None
     return place.code if place else None
+
+
+def check_person(data: PersonInput) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
+    """The values and names ``new_person`` would store for ``data``, or ``InvalidInput``; changes nothing."""
+    return _normalised(data), _check_names(data.names)

@@ -118,6 +118,24 @@ def test_stored_events_hash_to_their_fields_on_this_database(chain: int) -> None
     assert all(event_hash(event) == event.hash for event in events)
 
 
+def test_events_recorded_in_bulk_continue_the_chain_as_one_by_one_events_do(chain: int, factory: Factory) -> None:
+    advocate = factory.user("advocate", teams=("Almaty",))
+    written = audit.record_many(advocate, "case.create", [
+        {"object_id": 100 + i, "case_ref": f"KZ-2026-{i:05d}", "details": {"import": 1, "row": i}}
+        for i in range(5)], object_type="case")
+    audit.record(advocate, "import.commit", object_type="import", object_id=1)
+    db.session.commit()
+    assert written == 5
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    bulk = [event for event in events if event.action == "case.create" and event.object_id.startswith("10")]
+    assert [event.case_ref for event in bulk] == [f"KZ-2026-{i:05d}" for i in range(5)]
+    assert bulk[0].actor_username == advocate.username and json.loads(bulk[2].details) == {"import": 1, "row": 2}
+    assert [event.seq for event in events] == list(range(1, len(events) + 1))
+    assert all(event_hash(event) == event.hash for event in events)
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:]))
+    assert verify_chain(db.session).ok
+
+
 # --- append-only in the database ----------------------------------------------------------------
 
 @pytest.mark.parametrize("statement", [
