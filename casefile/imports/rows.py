@@ -47,6 +47,8 @@ class ParsedRow:
     reporter: ReporterInput | None
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # What ``check_person`` gave: the person's values and names as they will be stored.
+    checked: tuple[dict[str, object], list[tuple[str, str, str]]] | None = None
 
     @property
     def primary_name(self) -> str:
@@ -164,7 +166,7 @@ def parse_row(number: int, cells: dict[str, str], headers: dict[str, str], defau
                        narrative=row.get("narrative"), reporter=reporter)
     if not row.errors:
         try:
-            check_person(person)
+            parsed.checked = check_person(person)
         except InvalidInput as exc:
             row.error(_column_of(exc.field), exc)
     parsed.errors, parsed.warnings = row.errors, row.warnings

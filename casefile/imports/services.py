@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select
 
 from casefile import access, audit
 from casefile.auth.models import Role, Team, User
@@ -395,12 +395,12 @@ def _people(actor: User, rows: list[ParsedRow], decisions: dict[int, str], repor
     values = []
     names_of = []
     for row in new_rows:
-        person_values, names = check_person(row.person)
+        person_values, names = _checked(row)
         values.append(person_values)
         names_of.append(names)
     person_of_row: dict[int, int] = {}
     if values:
-        ids = db.session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), values).all()
+        ids = _insert_with_ids(Person, values)
         for row, person_id in zip(new_rows, ids):
             person_of_row[row.number] = person_id
         _insert_names([(person_id, names) for person_id, names in zip(ids, names_of)])
@@ -417,7 +417,7 @@ def _people(actor: User, rows: list[ParsedRow], decisions: dict[int, str], repor
             person_of_row[row.number] = person.id
             known = {(name.script, name.text) for name in person.names} | {
                 (script, text) for script, _kind, text in added_names.get(person.id, [])}
-            fresh = [(script, "alias", text) for script, _kind, text in check_person(row.person)[1]
+            fresh = [(script, "alias", text) for script, _kind, text in _checked(row)[1]
                      if (script, text) not in known]
             added_names.setdefault(person.id, []).extend(fresh)
             report.linked.append({"row": row.number, "person_id": person.id})
@@ -427,6 +427,29 @@ def _people(actor: User, rows: list[ParsedRow], decisions: dict[int, str], repor
             person_of_row[row.number] = person_of_row[int(choice.split(":")[1])]
     _add_aliases(actor, linked, added_names)
     return person_of_row
+
+
+def _checked(row: ParsedRow) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
+    return row.checked if row.checked is not None else check_person(row.person)
+
+
+def _reserve_ids(model: Any, count: int) -> list[int]:
+    """``count`` new primary keys for ``model``, so that thousands of rows go in with one
+    executemany rather than one INSERT ... RETURNING each. SQLite: this transaction holds the
+    database's only write lock, so the next ids are free; PostgreSQL: taken from the sequence."""
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return list(db.session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
+    last = db.session.scalar(select(func.max(table.c.id)).execution_options(
+        **access.unscoped("import: the next free ids, under the write lock"))) or 0
+    return list(range(last + 1, last + count + 1))
+
+
+def _insert_with_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    ids = _reserve_ids(model, len(rows))
+    _insert_in_chunks(model, [{"id": row_id, **row} for row_id, row in zip(ids, rows)])
+    return ids
 
 
 def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -442,16 +465,22 @@ def _insert_names(people: list[tuple[int, list[tuple[str, str, str]]]], start_po
                  for i, (script, kind, text) in enumerate(names)]
     if not rows:
         return
-    name_ids = db.session.scalars(insert(PersonName).returning(PersonName.id, sort_by_parameter_order=True),
-                                  rows).all()
-    tokens = [{"name_id": name_id, "person_id": row["person_id"], "token": token}
-              for name_id, row in zip(name_ids, rows) for token in sorted(index_tokens(row["text"]))]
+    name_ids = _insert_with_ids(PersonName, rows)
+    tokens_of: dict[str, list[str]] = {}  # lists repeat names (namesakes, a person on several rows)
+    tokens = []
+    for name_id, row in zip(name_ids, rows):
+        text = row["text"]
+        if text not in tokens_of:
+            tokens_of[text] = sorted(index_tokens(text))
+        tokens += [{"name_id": name_id, "person_id": row["person_id"], "token": token} for token in tokens_of[text]]
     _insert_in_chunks(NameToken, tokens)
 
 
 def _insert_in_chunks(model: Any, rows: list[dict[str, Any]], size: int = 5000) -> None:
+    # A Core insert of the table: one executemany per chunk (the ORM's bulk insert may fall back
+    # to a statement per row), column defaults and types applied as usual.
     for start in range(0, len(rows), size):
-        db.session.execute(insert(model), rows[start:start + size])
+        db.session.execute(insert(model.__table__), rows[start:start + size])
 
 
 def _add_aliases(actor: User, linked: dict[int, Person], added: dict[int, list[tuple[str, str, str]]]) -> None:
@@ -487,7 +516,7 @@ def _cases(actor: User, team: Team, batch: ImportBatch, rows: list[ParsedRow], p
             "narrative": row.narrative, "source_ref": row.source_ref, "restricted": False,
             "created_by_id": actor.id, "created_at": now, "updated_at": now,
         })
-    ids = db.session.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True), values).all()
+    ids = _insert_with_ids(Case, values)
     source = str(_l("Imported from %(file)s", file=batch.filename))[:500]
     _insert_in_chunks(CaseStatusEvent, [
         {"case_id": case_id, "status": row.status, "occurred_on": None, "source": source,
@@ -510,20 +539,19 @@ def _reporters(actor: User, rows: list[ParsedRow], case_ids: dict[int, tuple[int
                "relationship_kind": row.reporter.relationship_kind,
                "relationship_detail": row.reporter.relationship_detail, "created_by_id": actor.id,
                "created_at": now} for row in with_reporter]
-    ids = db.session.scalars(insert(Reporter).returning(Reporter.id, sort_by_parameter_order=True), values).all()
-    sealed = [{"id": reporter_id, "contact_sealed": seal_contact_for(reporter_id, row.reporter.contact)}
-              for reporter_id, row in zip(ids, with_reporter) if row.reporter.contact]
-    if sealed:
-        db.session.execute(update(Reporter), sealed)
+    ids = _reserve_ids(Reporter, len(values))
+    for reporter_id, value, row in zip(ids, values, with_reporter):  # sealed under the reporter's own id
+        value["id"] = reporter_id
+        value["contact_sealed"] = seal_contact_for(reporter_id, row.reporter.contact)
+    _insert_in_chunks(Reporter, values)
     consents = []
     for reporter_id, row in zip(ids, with_reporter):
         for kind, choice in sorted(row.reporter.consents.items()):
             consents.append({"reporter_id": reporter_id, "recipient_kind": kind,
                              "disclose_identity": choice == "identity", "given_on": now.date(),
                              "recorded_by_id": actor.id, "recorded_at": now, "_case": case_ids[row.number][1]})
-    consent_ids = db.session.scalars(
-        insert(Consent).returning(Consent.id, sort_by_parameter_order=True),
-        [{k: v for k, v in c.items() if k != "_case"} for c in consents]).all() if consents else []
+    consent_ids = _insert_with_ids(Consent, [{k: v for k, v in c.items() if k != "_case"} for c in consents]) \
+        if consents else []
     audit.record_many(actor, "reporter.create", [
         {"object_id": reporter_id, "case_ref": case_ids[row.number][1],
          "details": {"fields": sorted(key for key, value in row.reporter.contact.items() if value)}}

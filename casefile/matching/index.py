@@ -364,17 +364,18 @@ def _same_identifier(a: PreparedPerson, b: PreparedPerson) -> bool:
 
 
 def _match_recorded(new: Sequence[PreparedPerson], min_score: float, light_of: Any,
-                    exclude: Sequence[set[int]] | None = None) -> list[list[tuple[int, Match, bool]]]:
+                    above: Sequence[int] | None = None) -> list[list[tuple[int, Match, bool]]]:
     """For each prepared person, the recorded people sharing a key and scoring ``min_score`` or more.
 
-    ``light_of(ids)`` filters the candidates (visibility, merged) and gives their light facts.
+    ``light_of(ids)`` filters the candidates (visibility, merged) and gives their light facts;
+    with ``above``, only people whose id is greater than ``above[i]`` are candidates of row i.
     Returns, per person, (person id, match, same identifier), best first.
     """
     keys = [{k[:KEY_LENGTH] for k in blocking_keys(person)} for person in new]
     postings = _postings(set().union(*keys)) if keys else {}
     candidates = [set().union(*(postings.get(k, ()) for k in person_keys)) for person_keys in keys]
-    if exclude is not None:
-        candidates = [found - skip for found, skip in zip(candidates, exclude)]
+    if above is not None:
+        candidates = [{j for j in found if j > floor_id} for found, floor_id in zip(candidates, above)]
     light = light_of(set().union(*candidates)) if candidates else {}
     floor = _log_odds(min_score)
     pairs: list[list[int]] = []
@@ -440,27 +441,33 @@ def find_within(facts_list: Sequence[PersonFacts], min_score: float = DEFAULT_TH
     return found
 
 
-def scan_recorded(min_score: float = DEFAULT_THRESHOLD) -> dict[tuple[int, int], Match]:
-    """Every pair (smaller id first) of unmerged recorded people sharing a key and scoring ``min_score`` or
-    more, except pairs decided "not the same person". Reads every person: for operators' commands."""
-    ids = db.session.scalars(
-        select(Person.id).where(Person.merged_into_id.is_(None)).order_by(Person.id)
-        .execution_options(**_unscoped("full scan: every person is compared"))).all()
+def scan_recorded(min_score: float = DEFAULT_THRESHOLD, batch: int = 5000) -> dict[tuple[int, int], Match]:
+    """Every pair (smaller id first) of unmerged recorded people sharing a stored key and scoring
+    ``min_score`` or more, except pairs decided "not the same person". For operators' commands.
+
+    Reads every person, a batch at a time, and matches each against the people with a greater id
+    through ``person_match_keys`` (after the matcher changed, ``rebuild_all`` first).
+    """
     found: dict[tuple[int, int], Match] = {}
-    with _collector_paused():
-        facts = load_facts(ids)
-        people = sorted(facts)
-        cache: dict[tuple, PreparedPerson] = {}
-        prepared = [_prepared(facts[person_id], cache) for person_id in people]
-        del facts, cache
-        light = [_Light.of(person) for person in prepared]
-        floor = _log_odds(min_score)
-        for i, j in candidate_pairs(prepared):
-            if _ceiling(light[i], light[j]) < floor:
-                continue
-            match = compare(prepared[i], prepared[j])
-            if match.score >= min_score:
-                found[_ordered(people[i], people[j])] = match
+    last_id = 0
+    while True:
+        ids = db.session.scalars(
+            select(Person.id).where(Person.id > last_id, Person.merged_into_id.is_(None))
+            .order_by(Person.id).limit(batch)
+            .execution_options(**_unscoped("full scan: every person is compared"))).all()
+        if not ids:
+            break
+        last_id = ids[-1]
+        with _collector_paused():
+            facts = load_facts(ids)
+            people = sorted(facts)
+            cache: dict[tuple, PreparedPerson] = {}
+            prepared = [_prepared(facts[person_id], cache) for person_id in people]
+            matched = _match_recorded(prepared, min_score, _any_light, above=people)
+            for person_id, matches in zip(people, matched):
+                for other_id, match, _same in matches:
+                    found[(person_id, other_id)] = match
+            del facts, cache, prepared, matched
     for pair in distinct_pairs(set(found)):
         del found[pair]
     return found
@@ -541,7 +548,9 @@ def propose_for(person: Person, min_score: float = DEFAULT_THRESHOLD) -> int:
     if person.merged_into_id is not None:
         return 0
     prepared = prepare(facts_of(person))
-    [matches] = _match_recorded([prepared], min_score, _any_light, exclude=[{person.id}])
+    with _collector_paused():
+        [matches] = _match_recorded([prepared], min_score, _any_light, above=[0])
+    matches = [m for m in matches if m[0] != person.id]
     return queue_candidates((person.id, other_id, match) for other_id, match, _same in matches)
 
 

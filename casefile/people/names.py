@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
@@ -95,6 +96,7 @@ def _is_cjk(ch: str) -> bool:
     return _in(ch, _CJK_RANGES)
 
 
+@lru_cache(maxsize=8192)  # names use a few hundred letters; an import checks millions
 def _letter_script(ch: str) -> str | None:
     """The script of one letter, or None for a letter of a script casefile does not record."""
     if _in(ch, _CYRILLIC_RANGES):
@@ -108,6 +110,7 @@ def _letter_script(ch: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def _is_letter(ch: str) -> bool:
     return unicodedata.category(ch).startswith("L") and ch not in SEPARATORS
 
