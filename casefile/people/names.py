@@ -92,6 +92,7 @@ def _in(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(lo <= ord(ch) <= hi for lo, hi in ranges)
 
 
+@lru_cache(maxsize=65536)
 def _is_cjk(ch: str) -> bool:
     return _in(ch, _CJK_RANGES)
 
@@ -236,6 +237,7 @@ def _finish(folded: str) -> str:
     return re.sub(r"(.)\1+", r"\1", folded)
 
 
+@lru_cache(maxsize=65536)  # words repeat across names; an import folds hundreds of thousands
 def _fold_word(word: str, loose: bool = False, other_sh: bool = False) -> str:
     # other_sh: the other reading of s+h — Kazakh Latin 2021 writes Асхат "Ashat", English writes ш "sh".
     return _fold_latin(_fold_chars(unicodedata.normalize("NFC", word), loose, other_sh), other_sh)

@@ -317,3 +317,41 @@ def test_cli_refuses_a_team_the_account_cannot_use(app, advocate, tmp_path):  # 
     result = invoke(app, ["import", str(path), "--team", "Shymkent", "--as", advocate.username])
     assert result.exit_code == 1 and "cannot file cases under a team named Shymkent" in result.output
     assert counts()["cases"] == 0
+
+
+# --- size ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_app(app, database_url, tmp_path):  # type: ignore[no-untyped-def]
+    """The app with a 1 MB import limit, on the same database and keys."""
+    from casefile.app import create_app
+    from tests.conftest import IsolatedClient
+    from tests.evidence.test_limits import cheap_settings
+
+    master_key = app.config["CASEFILE_SETTINGS"].master_key_file
+    small = create_app(cheap_settings(tmp_path / "small", database_url, CASEFILE_IMPORT_MAX_MB="1",
+                                      CASEFILE_MASTER_KEY_FILE=str(master_key)), TESTING=True)
+    small.test_client_class = IsolatedClient
+    yield small
+    with small.app_context():
+        db.engine.dispose()
+
+
+def test_a_large_file_of_junk_is_refused_before_it_is_read(small_app, factory, tmp_path):  # type: ignore[no-untyped-def]
+    import os
+
+    from tests.helpers import WebSession
+
+    advocate = factory.user("advocate", teams=("Almaty",))
+    session = WebSession(small_app.test_client())
+    session.login(advocate.username, factory.password)
+    junk = os.urandom(3 * 2**20)
+    response = upload(session, junk, "list.xlsx", team_id(advocate))
+    assert response.status_code == 413 and "larger than this server accepts" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+    path = tmp_path / "junk.csv"
+    path.write_bytes(junk)
+    result = invoke(small_app, ["import", str(path), "--team", "Almaty", "--as", advocate.username])
+    assert result.exit_code == 1 and "larger than CASEFILE_IMPORT_MAX_MB (1 MB)" in result.output
+    assert counts()["cases"] == 0
