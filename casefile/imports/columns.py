@@ -199,16 +199,17 @@ _STATUS_WORDS = {
 }
 
 
-def _status_lookup() -> dict[str, str]:
+def _lookup(words_by_code: dict[str, list[str]]) -> dict[str, str]:
+    """Folded word -> code, for a vocabulary's codes and the words used for them."""
     out: dict[str, str] = {}
-    for code, words in _STATUS_WORDS.items():
+    for code, words in words_by_code.items():
         out[fold_value(code)] = code
         for word in words:
             out.setdefault(fold_value(word), code)
     return out
 
 
-_STATUSES = _status_lookup()
+_STATUSES = _lookup(_STATUS_WORDS)
 
 
 def status_choice(value: str) -> str | None:
@@ -230,16 +231,7 @@ _RELATIONSHIP_WORDS = {
 }
 
 
-def _relationship_lookup() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for code, words in _RELATIONSHIP_WORDS.items():
-        out[fold_value(code)] = code
-        for word in words:
-            out.setdefault(fold_value(word), code)
-    return out
-
-
-_RELATIONSHIPS = _relationship_lookup()
+_RELATIONSHIPS = _lookup(_RELATIONSHIP_WORDS)
 
 
 def relationship_choice(value: str) -> str | None:

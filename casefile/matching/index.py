@@ -16,11 +16,9 @@ the same identifier (valid or not) on both sides always goes through to ``compar
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -34,6 +32,7 @@ from casefile import access
 from casefile.auth.models import User
 from casefile.cases.models import Case
 from casefile.core.partial_dates import PartialDate
+from casefile.core.batches import collector_paused
 from casefile.extensions import db
 from casefile.matching import score as _score
 from casefile.matching.models import DuplicateCandidate, PersonDistinction, PersonMatchKey
@@ -124,7 +123,7 @@ def rebuild_all(batch: int = 2000) -> tuple[int, int]:
         if not ids:
             return people, keys
         last_id = ids[-1]
-        with _collector_paused():
+        with collector_paused():
             rows = list(bulk_key_rows(load_facts(ids).items()))
         if rows:
             db.session.execute(insert(PersonMatchKey), rows)
@@ -328,23 +327,6 @@ def visible_case_refs(actor: User, ids: Iterable[int]) -> dict[int, list[FoundCa
 # -- matching --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one batch.
-
-    Preparing and comparing thousands of people allocates millions of small, acyclic objects;
-    the collector would walk them again and again (a third of the time of a 10,000-row batch).
-    Reference counting still frees them; the collector resumes, and catches up, at the end.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _facts_key(facts: PersonFacts) -> tuple:
     birth = facts.birth_date.isoformat() if facts.birth_date else None
     return (tuple(facts.names), birth, facts.sex, facts.prc_id, facts.iin, facts.hometown_code)
@@ -411,7 +393,7 @@ def find_for_new(actor: User, facts_list: Sequence[PersonFacts],
     each with the references and source references of the cases ``actor`` may see.
     """
     cache: dict[tuple, PreparedPerson] = {}
-    with _collector_paused():
+    with collector_paused():
         new = [_prepared(facts, cache) for facts in facts_list]
         matched = _match_recorded(new, min_score, lambda ids: _visible_light(actor, ids))
         del new, cache
@@ -426,12 +408,12 @@ def find_within(facts_list: Sequence[PersonFacts], min_score: float = DEFAULT_TH
                 ) -> list[tuple[int, int, Match]]:
     """Pairs (i, j, match) with i < j among the new rows themselves that score ``min_score`` or more."""
     cache: dict[tuple, PreparedPerson] = {}
-    with _collector_paused():
+    with collector_paused():
         prepared = [_prepared(facts, cache) for facts in facts_list]
     light = [_Light.of(person) for person in prepared]
     floor = _log_odds(min_score)
     found = []
-    with _collector_paused():
+    with collector_paused():
         for i, j in sorted(candidate_pairs(prepared)):
             if _ceiling(light[i], light[j]) < floor:
                 continue
@@ -458,7 +440,7 @@ def scan_recorded(min_score: float = DEFAULT_THRESHOLD, batch: int = 5000) -> di
         if not ids:
             break
         last_id = ids[-1]
-        with _collector_paused():
+        with collector_paused():
             facts = load_facts(ids)
             people = sorted(facts)
             cache: dict[tuple, PreparedPerson] = {}
@@ -548,7 +530,7 @@ def propose_for(person: Person, min_score: float = DEFAULT_THRESHOLD) -> int:
     if person.merged_into_id is not None:
         return 0
     prepared = prepare(facts_of(person))
-    with _collector_paused():
+    with collector_paused():
         [matches] = _match_recorded([prepared], min_score, _any_light, above=[0])
     matches = [m for m in matches if m[0] != person.id]
     return queue_candidates((person.id, other_id, match) for other_id, match, _same in matches)

@@ -8,11 +8,8 @@ and the audit event. Nothing of a refused build remains.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,6 +29,7 @@ from casefile.core.partial_dates import PartialDate
 from casefile.db import utcnow
 from casefile.evidence import services as evidence_services
 from casefile.evidence.models import EvidenceItem
+from casefile.core.batches import collector_paused
 from casefile.extensions import db
 from casefile.packets import labels
 from casefile.packets.models import Packet, PacketCase, Recipient
@@ -70,23 +68,6 @@ def policy_of(recipient: Recipient, key: str) -> str:
     value = (recipient.policy or {}).get(key)
     # An unknown or missing value falls back to the most cautious choice.
     return value if value in POLICY_KEYS[key] else POLICY_KEYS[key][-1]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a while (and back on after, if it was on).
-
-    Building a large packet makes some hundreds of thousands of objects that all stay alive
-    until it is done (the cases as loaded, their inputs, the view); the collector would walk
-    them again and again (some 0.5 s for 2,000 cases) and find nothing to collect.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- selection -------------------------------------------------------------------------------
@@ -139,7 +120,7 @@ def select_cases(actor: User, recipient: Recipient, criteria: Criteria) -> Selec
     if criteria.detained_to:
         statement = statement.where(Case.detained_on < period_after(criteria.detained_to))
     selection = Selection()
-    with _gc_paused():
+    with collector_paused():
         for case in db.session.scalars(statement.order_by(Case.reference)):
             reason = _left_out_reason(case, recipient, criteria)
             if reason:
@@ -425,7 +406,7 @@ def build_packet(actor: User, recipient: Recipient, criteria: Criteria, letter: 
                  selection: Selection | None = None) -> Packet:
     """Select (unless the caller just did, in this transaction), freeze, render, store and record a
     packet; raises InvalidInput and leaves nothing."""
-    with _gc_paused():
+    with collector_paused():
         return _build_packet(actor, recipient, criteria, letter, selection)
 
 
