@@ -106,6 +106,16 @@ def _sqlite_database() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _fresh_databases(use_sqlite: bool, use_postgres: bool, server: str | None) -> list[tuple[str, object]]:
+    """(label, context manager giving a throwaway database URL) for each backend asked for."""
+    databases: list[tuple[str, object]] = []
+    if use_sqlite:
+        databases.append(("SQLite", _sqlite_database()))
+    if use_postgres and server:
+        databases.append(("PostgreSQL", _postgres_database(server)))
+    return databases
+
+
 def _print_cases_table(results: dict[str, list[tuple[str, str, float, float]]], cases: int, repeat: int) -> None:
     print(f"\n{cases} cases, {repeat} requests each (milliseconds, through the Flask test client)\n")
     print("| backend | role | operation | median | p95 |\n|---|---|---|---:|---:|")
@@ -165,32 +175,17 @@ def main() -> int:
 
     evidence_figures: tuple[float, list[evidence.Result]] | None = None
     if args.only in ("evidence", "all"):
-        databases = []
-        if use_sqlite:
-            databases.append(("SQLite", _sqlite_database()))
-        if use_postgres:
-            databases.append(("PostgreSQL", _postgres_database(server)))  # type: ignore[arg-type]
-        evidence_figures = evidence.run(databases, size_mb=args.evidence_mb, uploads=args.evidence_uploads,
+        evidence_figures = evidence.run(_fresh_databases(use_sqlite, use_postgres, server), size_mb=args.evidence_mb, uploads=args.evidence_uploads,
                                          profile=args.evidence_profile)
 
     packet_results: list[packets.Result] = []
     if args.only in ("packets", "all"):
-        databases = []
-        if use_sqlite:
-            databases.append(("SQLite", _sqlite_database()))
-        if use_postgres:
-            databases.append(("PostgreSQL", _postgres_database(server)))  # type: ignore[arg-type]
-        packet_results = packets.run(databases, case_count=args.packet_cases, builds=args.packet_builds,
+        packet_results = packets.run(_fresh_databases(use_sqlite, use_postgres, server), case_count=args.packet_cases, builds=args.packet_builds,
                                      profile=args.packet_profile)
 
     import_results: list[imports.Result] = []
     if args.only in ("imports", "all"):
-        databases = []
-        if use_sqlite:
-            databases.append(("SQLite", _sqlite_database()))
-        if use_postgres:
-            databases.append(("PostgreSQL", _postgres_database(server)))  # type: ignore[arg-type]
-        import_results = imports.run(databases, rows=args.import_rows, people=args.import_people)
+        import_results = imports.run(_fresh_databases(use_sqlite, use_postgres, server), rows=args.import_rows, people=args.import_people)
 
     if results:
         _print_cases_table(results, args.cases, args.repeat)
