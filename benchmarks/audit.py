@@ -128,7 +128,7 @@ def _throughput(app: Flask, writers: int) -> float:
     def writer() -> None:
         try:
             _append(app, each)
-        except BaseException as error:  # noqa: BLE001 - re-raised below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=writer) for _ in range(writers)]

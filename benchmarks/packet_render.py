@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
-import os
 import subprocess
 import sys
 import threading
@@ -57,7 +57,7 @@ def synthetic_inputs(count: int = 2000, *, form: str = "standard", language: str
         detained = f"{rng.randint(2017, 2019)}-{rng.randint(1, 12):02d}"
         evidence = []
         for item in range(1, evidence_per_case + 1):
-            sha = "%064x" % rng.getrandbits(256)
+            sha = f"{rng.getrandbits(256):064x}"
             evidence.append({"item": item, "kind": rng.choice(("identity_document", "photo", "video_testimony", "letter")),
                              "date": f"{rng.randint(2018, 2024)}", "sha256": sha, "type": "JPEG image", "thumbnail": None})
             manifest.append({"case_number": number, "reference": reference, "item": item, "sha256": sha})
@@ -85,7 +85,7 @@ def synthetic_inputs(count: int = 2000, *, form: str = "standard", language: str
     return {
         "schema": "casefile.packet/1",
         "packet": {"reference": "PK-2026-00001", "built_at": "2026-11-24T11:30:00Z", "language": language, "form": form,
-                   "audit_head": "%064x" % rng.getrandbits(256), "audit_count": 1_234_567},
+                   "audit_head": f"{rng.getrandbits(256):064x}", "audit_count": 1_234_567},
         "organisation": {"name": "Benchmark volunteers", "contact": "Almaty\n+7 700 000 00 00"},
         "recipient": {"code": "kz-mfa", "name": "Ministry of Foreign Affairs of the Republic of Kazakhstan",
                       "address": "Astana, Kazakhstan"},

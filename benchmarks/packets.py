@@ -159,6 +159,7 @@ def prepare_instance(label: str, instance: Path, database_url: str, case_count: 
     from flask_migrate import upgrade
     from sqlalchemy import update
 
+    from benchmarks import dataset
     from casefile import audit
     from casefile.app import create_app
     from casefile.auth.services import user_by_username
@@ -166,8 +167,6 @@ def prepare_instance(label: str, instance: Path, database_url: str, case_count: 
     from casefile.config import load_settings
     from casefile.extensions import db
     from casefile.packets import services
-
-    from benchmarks import dataset
 
     app = create_app(load_settings({"CASEFILE_INSTANCE": str(instance), "CASEFILE_DATABASE_URL": database_url}))
     with app.app_context():

@@ -41,12 +41,19 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    if settings.trusted_proxies:
+        # Behind a reverse proxy: the client address (rate limits, audit) and scheme come from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
     _init_database_hooks(app)
 
     from casefile.admin.views import bp as admin_bp
     from casefile.audit.views import bp as audit_bp
+    from casefile.auth import throttle
     from casefile.auth.views import bp as auth_bp
     from casefile.cases.views import bp as cases_bp
     from casefile.evidence import services as evidence_services
@@ -60,6 +67,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     for blueprint in (web_bp, auth_bp, cases_bp, admin_bp, audit_bp):
         app.register_blueprint(blueprint)
+    throttle.init_app(app)
     evidence_services.init_app(app)
     evidence_views.register(app)
     packet_views.register(app)

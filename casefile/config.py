@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Mapping
 
 from casefile.evidence.storage import has_key_check
 
@@ -41,6 +41,15 @@ class Settings:
     evidence_dir: Path | None = None
     evidence_max_bytes: int = 500 * 1024 * 1024
     import_max_bytes: int = 20 * 1024 * 1024
+    # Roles that must use a second factor (TOTP) before they can do anything else.
+    totp_required_roles: frozenset[str] = frozenset({"coordinator", "auditor", "admin"})
+    lockout_failures: int = 10
+    lockout_window: timedelta = timedelta(minutes=15)
+    lockout_duration: timedelta = timedelta(minutes=15)
+    # Failed login attempts per client address (Flask-Limiter notation).
+    login_rate_limit: str = "30 per 15 minutes"
+    reauth_window: timedelta = timedelta(minutes=5)
+    trusted_proxies: int = 0
     organisation_name: str = ""
     organisation_contact: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
@@ -61,6 +70,12 @@ class Settings:
             "CASEFILE_SESSION_MAX_AGE": self.session_max_age,
             "CASEFILE_AUDIT_FAILED_LOGIN_BURST": self.audit_failed_login_burst,
             "CASEFILE_AUDIT_VIEWS_PER_HOUR": self.audit_views_per_hour,
+            # Rate-limit counters live in Redis when there is one, so every worker shares them.
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": False,
+            # Redis down: count in this process rather than refuse every login.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
             "SESSION_REFRESH_EACH_REQUEST": True,
             "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
             "WTF_CSRF_ENABLED": True,
@@ -110,6 +125,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default)).strip()
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more).")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Read ``CASEFILE_*`` once. Raises ConfigError with one clear line when unusable."""
     env = os.environ if env is None else env
@@ -118,7 +140,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigError("CASEFILE_ENV must be 'development' or 'production'.")
     production = mode == "production"
     instance = Path(env.get("CASEFILE_INSTANCE", "instance")).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    # Only the service's user may enter the instance folder: it holds the database and the keys.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     database_url = env.get("CASEFILE_DATABASE_URL") or f"sqlite:///{instance / 'casefile.sqlite3'}"
     for scheme in ("postgresql://", "postgres://"):
@@ -140,6 +163,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigError(f"Master key file {master_key_file} is missing, but the evidence store {evidence_dir} "
                           "was written with a master key. Put that key file back (from your backup).")
     master_key = _read_or_create_secret(master_key_file, 32, production, "master key")
+    if production and master_key_file.stat().st_mode & 0o077:
+        raise ConfigError(f"Master key file {master_key_file} can be read by other users: chmod 600 it.")
     try:
         if len(bytes.fromhex(master_key.decode())) != 32:
             raise ValueError
@@ -163,6 +188,18 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     views_per_hour = _positive_int(env, "CASEFILE_AUDIT_VIEWS_PER_HOUR", 50)
     evidence_max_mb = _positive_int(env, "CASEFILE_EVIDENCE_MAX_MB", 500)
     import_max_mb = _positive_int(env, "CASEFILE_IMPORT_MAX_MB", 20)
+    required = env.get("CASEFILE_TOTP_REQUIRED_ROLES", "coordinator,auditor,admin")
+    totp_roles = frozenset(part.strip().lower() for part in required.split(",") if part.strip())
+    unknown = totp_roles - {"advocate", "coordinator", "auditor", "admin"}
+    if unknown:
+        raise ConfigError(f"CASEFILE_TOTP_REQUIRED_ROLES names unknown roles: {', '.join(sorted(unknown))}.")
+    rate_limit = env.get("CASEFILE_LOGIN_RATE_LIMIT", "30 per 15 minutes").strip()
+    try:
+        from limits import parse_many
+
+        parse_many(rate_limit)
+    except ValueError as exc:
+        raise ConfigError("CASEFILE_LOGIN_RATE_LIMIT must read like '30 per 15 minutes'.") from exc
 
     values: dict[str, object] = {
         "instance_path": instance,
@@ -179,6 +216,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "evidence_dir": evidence_dir,
         "evidence_max_bytes": evidence_max_mb * 1024 * 1024,
         "import_max_bytes": import_max_mb * 1024 * 1024,
+        "totp_required_roles": totp_roles,
+        "login_rate_limit": rate_limit,
+        "trusted_proxies": _count(env, "CASEFILE_TRUSTED_PROXIES", 0),
         "organisation_name": env.get("CASEFILE_ORGANISATION_NAME", "").strip(),
         # Several lines (address, phone, e-mail): "\n" in the variable starts a new line.
         "organisation_contact": env.get("CASEFILE_ORGANISATION_CONTACT", "").replace("\\n", "\n").strip(),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextvars
 import os
 import shutil
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,12 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from casefile.app import create_app
-from casefile.packets.models import Recipient
-from casefile.packets.recipients import seeded_rows
+from casefile.auth import throttle
 from casefile.config import load_settings
 from casefile.db import defer_sqlite_write_lock
 from casefile.extensions import db
+from casefile.packets.models import Recipient
+from casefile.packets.recipients import seeded_rows
 from tests.databases import throwaway_postgres_database
 from tests.factories import Factory
 from tests.helpers import WebSession
@@ -62,10 +63,15 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(request)
 
 
-def make_app(instance: Path, database_url: str, **overrides: object) -> Flask:
-    """An app with cheap argon2 parameters (the real ones are tested separately)."""
+def make_app(instance: Path, database_url: str, *, env: dict[str, str] | None = None, **overrides: object) -> Flask:
+    """An app with cheap argon2 parameters (the real ones are tested separately).
+
+    No role is made to enrol a second factor here, so tests log in with a password; the tests of
+    the second factor (tests/auth) use an app with the default, which requires it.
+    """
     settings = load_settings(
-        {"CASEFILE_INSTANCE": str(instance), "CASEFILE_DATABASE_URL": database_url},
+        {"CASEFILE_INSTANCE": str(instance), "CASEFILE_DATABASE_URL": database_url,
+         "CASEFILE_TOTP_REQUIRED_ROLES": "", **(env or {})},
         argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1,
     )
     app = create_app(settings, TESTING=True, **overrides)
@@ -112,6 +118,7 @@ def _empty_all_tables(app: Flask) -> None:
                     connection.execute(text(sql))
             # The recipients a migrated instance starts with.
             connection.execute(Recipient.__table__.insert(), seeded_rows(datetime(2026, 11, 24)))
+        throttle.reset(app)  # failed-login counters per address
         blobs = app.config["CASEFILE_SETTINGS"].evidence_dir
         for folder in (blobs / "blobs", blobs / "tmp"):
             shutil.rmtree(folder, ignore_errors=True)

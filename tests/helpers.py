@@ -32,6 +32,10 @@ class WebSession:
             self._token = csrf_token_in(self.client.get(page, follow_redirects=True).get_data(as_text=True))
         return self._token
 
+    def forget_token(self) -> None:
+        """The session was renewed: the next form takes the token of the page it comes from."""
+        self._token = None
+
     def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> TestResponse:
         payload = dict(data or {})
         if csrf:

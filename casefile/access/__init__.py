@@ -17,11 +17,22 @@ from casefile.access.policy import (
     visible_persons,
     visible_reporters,
 )
-from casefile.access.routes import authenticated, declared_roles, enforce_route_policy, public, roles
+from casefile.access.routes import (
+    RoutePolicy,
+    authenticated,
+    declared_roles,
+    enforce_route_policy,
+    public,
+    recent_auth,
+    recent_auth_required,
+    roles,
+    route_registry,
+)
 from casefile.access.tripwire import SCOPED, UnscopedQuery, install_tripwire, unscoped
 
 __all__ = [
     "SCOPED",
+    "RoutePolicy",
     "UnscopedQuery",
     "auditable_evidence",
     "authenticated",
@@ -34,7 +45,10 @@ __all__ = [
     "get_case",
     "install_tripwire",
     "public",
+    "recent_auth",
+    "recent_auth_required",
     "roles",
+    "route_registry",
     "unscoped",
     "visible_cases",
     "visible_evidence",

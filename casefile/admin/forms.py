@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from casefile.auth.forms import ActionForm as ConfirmForm
 from casefile.auth.models import Role
 from casefile.core.forms import CheckboxListField, TextField
 
@@ -42,6 +43,4 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))])
 
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a POST button with its CSRF token."""
+__all__ = ["ConfirmForm", "CreateUserForm", "EditUserForm", "PasswordForm", "ROLE_CHOICES"]

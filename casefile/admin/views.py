@@ -14,6 +14,7 @@ from casefile.auth import services
 from casefile.auth.models import Role, Team, User
 from casefile.core.errors import DomainError
 from casefile.core.forms import show_error
+from casefile.db import utcnow
 from casefile.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -39,11 +40,12 @@ def _apply_error(form, error: DomainError) -> None:  # type: ignore[no-untyped-d
 @access.roles(Role.ADMIN)
 def users() -> str:
     accounts = db.session.scalars(select(User).order_by(User.active.desc(), User.username))
-    return render_template("admin/users.html", users=accounts, confirm=ConfirmForm())
+    return render_template("admin/users.html", users=accounts, confirm=ConfirmForm(), now=utcnow())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @access.roles(Role.ADMIN)
+@access.recent_auth(methods=("POST",))
 def create_user() -> Response | str | tuple[str, int]:
     form = CreateUserForm()
     _team_choices(form)
@@ -63,6 +65,7 @@ def create_user() -> Response | str | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @access.roles(Role.ADMIN)
+@access.recent_auth(methods=("POST",))
 def edit_user(user_id: int) -> Response | str | tuple[str, int]:
     user = _user_or_404(user_id)
     form = EditUserForm(obj=None) if _posted() else EditUserForm(
@@ -79,11 +82,13 @@ def edit_user(user_id: int) -> Response | str | tuple[str, int]:
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm()), status
+    return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm(),
+                           locked=services.is_locked(user)), status
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @access.roles(Role.ADMIN)
+@access.recent_auth(methods=("POST",))
 def reset_password(user_id: int) -> Response | str | tuple[str, int]:
     user = _user_or_404(user_id)
     form = PasswordForm()
@@ -101,6 +106,7 @@ def reset_password(user_id: int) -> Response | str | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @access.roles(Role.ADMIN)
+@access.recent_auth(methods=("POST",))
 def set_active(user_id: int) -> Response:
     user = _user_or_404(user_id)
     form = ConfirmForm()
@@ -115,6 +121,37 @@ def set_active(user_id: int) -> Response:
         flash(_("%(name)s is active again.", name=user.username) if user.active
               else _("%(name)s is deactivated; their sessions have ended.", name=user.username), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@access.roles(Role.ADMIN)
+@access.recent_auth(methods=("POST",))
+def unlock(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.unlock(current_user._get_current_object(), user)
+    flash(_("%(name)s can log in again.", name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/two-factor/remove", methods=["POST"])
+@access.roles(Role.ADMIN)
+@access.recent_auth(methods=("POST",))
+def remove_two_factor(user_id: int) -> Response:
+    """For a lost phone: the user sets up a new app at the next login (where the role requires one)."""
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_second_factor(current_user._get_current_object(), user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("The second factor of %(name)s is removed; their sessions have ended.", name=user.username),
+              "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 def _posted() -> bool:

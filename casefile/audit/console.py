@@ -94,12 +94,22 @@ SHOWN_DETAILS: dict[str, tuple[str, ...]] = {
                       "first_reference", "last_reference"),
     "recipient.create": ("code", "changed"),
     "recipient.update": ("code", "changed"),
+    # Accounts: how a login went and why it failed; never a password or a code.
+    "login.success": ("second_factor",),
+    "login.rate_limited": ("limit", "endpoint"),
+    "account.locked": ("username", "failures", "until"),
+    "reauth.failure": ("username", "reason"),
+    "password_change.failure": ("username", "reason"),
+    "totp.enrol.failure": ("username", "reason"),
+    "totp.enable": ("replaced",),
+    "totp.recovery_code_used": ("left",),
 }
 # Actions the application records (those above, and those without details). The filter offers
 # these and any other action found in the trail, so a bookmarked filter for an action that has
 # not happened yet answers "no events" rather than "not a valid choice".
-KNOWN_ACTIONS = frozenset(SHOWN_DETAILS) | {"login.success", "logout", "user.activate", "user.deactivate",
-                                            "user.password_reset"}
+KNOWN_ACTIONS = frozenset(SHOWN_DETAILS) | {"logout", "user.activate", "user.deactivate", "user.password_reset",
+                                            "user.password_change", "account.unlock", "reauth.success",
+                                            "session.logout_all", "totp.recovery_codes", "totp.remove"}
 CSV_COLUMNS = ("seq", "occurred_at_utc", "actor_username", "actor_role", "action", "object_type", "object_id",
                "case_ref", "client_addr", "outcome", "details", "withheld", "hash")
 

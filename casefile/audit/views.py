@@ -6,8 +6,18 @@ reference, and ``console.shown_details`` keeps case content out of what is shown
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -66,6 +76,7 @@ def index() -> str | tuple[str, int]:
 
 @bp.route("/export.csv")
 @access.roles(Role.AUDITOR)
+@access.recent_auth(methods=("GET",))
 def export() -> Response | tuple[str, int]:
     form, valid = _filter_form()
     if not valid:

@@ -6,7 +6,19 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casefile.db import utcnow
@@ -57,6 +69,15 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Second factor: the TOTP secret sealed with a key derived from the master key; the last
+    # time step accepted, so a code is never accepted twice; a secret being enrolled.
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_pending_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Times (UTC, ISO) of the latest failed logins, newest last; the lock follows from them.
+    recent_failures: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     teams: Mapped[list[Team]] = relationship(secondary=user_teams, back_populates="members", order_by=Team.name)
 
@@ -72,9 +93,41 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
     @property
+    def has_totp(self) -> bool:
+        return self.totp_secret_sealed is not None
+
+    @property
     def team_ids(self) -> list[int]:
         return [team.id for team in self.teams]
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the TOTP code; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginSession(db.Model):
+    """One login: the session cookie carries its random id, only the id's SHA-256 is kept here.
+
+    Logging out ends the row, so a copy of the cookie stops working too.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    client_addr: Mapped[str] = mapped_column(String(64), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)

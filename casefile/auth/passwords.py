@@ -10,6 +10,11 @@ from flask import current_app
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+# zxcvbn's scale: 4 is "very unguessable: strong protection from offline slow-hash scenario" (10^10 guesses);
+# a seized database is in this threat model.
+MIN_STRENGTH = 4
+# zxcvbn's run time grows with length; beyond this a password is judged by its beginning.
+_STRENGTH_PREFIX = 100
 
 
 @lru_cache(maxsize=8)
@@ -51,3 +56,20 @@ def _dummy_for(time_cost: int, memory_cost: int, parallelism: int) -> str:
     import secrets
 
     return _hasher(time_cost, memory_cost, parallelism).hash(secrets.token_hex(16))
+
+
+# Words anyone guessing an account of this organisation tries first.
+_FIELD_WORDS = ("casefile", "kazakhstan", "kazakh", "qazaq", "xinjiang", "uyghur", "urumqi", "almaty", "astana",
+                "ili", "altay", "tacheng", "camp", "detained", "petition", "justice", "freedom", "atajurt")
+
+
+def weakness(password: str, user_inputs: list[str]) -> str | None:
+    """zxcvbn's warning when the password is too guessable (names, dictionary words, patterns), else None."""
+    from zxcvbn import zxcvbn
+
+    words = [word for value in user_inputs for word in value.lower().replace("-", " ").split()]
+    result = zxcvbn(password[:_STRENGTH_PREFIX], user_inputs=[*_FIELD_WORDS, *words])
+    if result["score"] >= MIN_STRENGTH:
+        return None
+    feedback = result.get("feedback") or {}
+    return feedback.get("warning") or " ".join(feedback.get("suggestions") or []) or "too easy to guess"

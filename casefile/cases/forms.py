@@ -32,6 +32,8 @@ class NameEntry(Form):
         if not field.data:
             return
         declared = self.script.data
+        if declared not in vocab.SCRIPTS and declared != "auto":
+            return  # the script field itself says "Not a valid choice"
         if declared == "auto":
             if detect_script(field.data) is None:
                 raise ValidationError(_l("Write the name in one script: Cyrillic, Latin, Chinese or Arabic."))

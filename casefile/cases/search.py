@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Select, any_, bindparam, false, func, intersect,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from casefile import access, audit
 from casefile.access import unscoped
@@ -36,6 +36,7 @@ SORTS = {
     "detained_desc": (_l("Detained, latest first"), (Case.detained_on.desc(), Case.id.desc())),
 }
 MAX_QUERY_TOKENS = 6
+MAX_QUERY = 200
 MAX_LISTED_PEOPLE = 5000
 
 
@@ -45,7 +46,7 @@ class CaseFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = TextField(_l("Name, reference or ID"))
+    q = TextField(_l("Name, reference or ID"), validators=[Length(max=MAX_QUERY)])
     status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(k, v) for k, v in vocab.STATUSES.items()],
                          default="")
     prefecture = SelectField(_l("Prefecture"), choices=[], default="")

@@ -14,6 +14,7 @@ from casefile.auth.models import Role, Team
 from casefile.cases import search, services, vocab
 from casefile.cases.forms import CaseForm, ReporterForm, StatusForm, TimelineForm
 from casefile.cases.models import Case
+from casefile.core.addresses import refuse_impossible
 from casefile.core.errors import DomainError
 from casefile.core.forms import show_error
 from casefile.evidence import services as evidence_services
@@ -25,6 +26,8 @@ from casefile.places.gazetteer import hometown_choices, prefectures
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 CASE_ROLES = (Role.ADVOCATE, Role.COORDINATOR)
+
+bp.url_value_preprocessor(refuse_impossible)
 
 
 def _actor():  # type: ignore[no-untyped-def]

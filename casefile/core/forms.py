@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask import flash
@@ -13,6 +12,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from casefile.core.errors import DomainError
 from casefile.core.partial_dates import InvalidDate, PartialDate
+from casefile.core.text import text_problem
 
 
 def strip_text(value: Any) -> Any:
@@ -21,16 +21,14 @@ def strip_text(value: Any) -> Any:
 
 
 def no_control_characters(form: FlaskForm, field: Field) -> None:
-    """Refuse null bytes and other control characters (tabs and newlines only where multi-line)."""
+    """Refuse what ``casefile.core.text`` refuses: control characters and null bytes, invalid UTF-8,
+    bidi controls, and on one line the invisible zero-width characters (see ``text_problem``)."""
     value = field.data
     if not isinstance(value, str):
         return
-    multiline = bool(getattr(field, "multiline", False))
-    for ch in value:
-        if ch in "\r\n\t" and multiline:
-            continue
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in "\u2028\u2029":
-            raise ValidationError(_l("Remove control characters and null bytes."))
+    problem = text_problem(value, multiline=bool(getattr(field, "multiline", False)))
+    if problem:
+        raise ValidationError(problem)
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:

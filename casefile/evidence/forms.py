@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField
@@ -11,6 +13,8 @@ from casefile.core.forms import LongText, PartialDateField, TextField, choices_o
 from casefile.evidence import vocab
 
 MAX_NOTE = 100_000
+# ASCII digits only ("²".isdigit() is true, int("²") is not) and few enough for any database integer.
+ITEM_ID = re.compile(r"[0-9]{1,15}")
 
 
 class EvidenceForm(FlaskForm):
@@ -27,12 +31,14 @@ class EvidenceForm(FlaskForm):
     corrects_id = HiddenField(validators=[Optional()])
 
     def validate_corrects_id(self, field: HiddenField) -> None:
-        if field.data and not str(field.data).isdigit():
+        if field.data and not ITEM_ID.fullmatch(str(field.data)):
             raise ValidationError(_l("Unknown item."))
 
     @property
     def corrects(self) -> int | None:
-        return int(self.corrects_id.data) if self.corrects_id.data else None
+        """The id of the item this entry corrects; None when there is none or it is not an id."""
+        value = str(self.corrects_id.data or "")
+        return int(value) if ITEM_ID.fullmatch(value) else None
 
 
 class TombstoneForm(FlaskForm):

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from casefile import access
+from casefile.evidence import owners
 from casefile.evidence.blobs import BlobError, decrypt_chunks, encrypted_size, read_header
 from casefile.evidence.models import EvidenceItem
-from casefile.evidence import owners
 from casefile.evidence.storage import BlobMissing, FilesystemStore
 from casefile.extensions import db
 

@@ -11,16 +11,19 @@ from werkzeug.wrappers import Response
 from casefile import access
 from casefile.auth.models import Role
 from casefile.cases import services as case_services
+from casefile.core.addresses import refuse_impossible
 from casefile.core.errors import DomainError
 from casefile.core.forms import show_error
 from casefile.evidence import services, vocab
-from casefile.evidence.forms import EvidenceForm, TombstoneForm
+from casefile.evidence.forms import ITEM_ID, EvidenceForm, TombstoneForm
 from casefile.evidence.storage import BlobMissing, PendingBlob
 from casefile.extensions import db
 from casefile.web import downloads, uploads
 
 bp = Blueprint("evidence", __name__, url_prefix="/cases/<reference>/evidence")
 CASE_ROLES = (Role.ADVOCATE, Role.COORDINATOR)
+
+bp.url_value_preprocessor(refuse_impossible)
 
 
 def _actor():  # type: ignore[no-untyped-def]
@@ -55,7 +58,7 @@ def create(reference: str) -> Response | str | tuple[str, int]:
     if not access.can_edit_case(actor, case):
         abort(404)
     form = EvidenceForm()
-    if not posted and request.args.get("corrects", "").isdigit():
+    if not posted and ITEM_ID.fullmatch(request.args.get("corrects", "")):
         form.corrects_id.data = request.args["corrects"]
     corrected = _corrected(actor, case, form)
     if form.validate_on_submit():
@@ -77,7 +80,7 @@ def _corrected(actor, case, form):  # type: ignore[no-untyped-def]
         return None
     try:
         return services.get_item(actor, case, form.corrects)
-    except Exception:  # noqa: BLE001 - a stale or foreign id shows no context; the service refuses it
+    except Exception:
         return None
 
 
@@ -133,6 +136,7 @@ def preview(reference: str, item_id: int) -> Response:
 
 @bp.route("/<int:item_id>/download")
 @access.roles(*CASE_ROLES)
+@access.recent_auth(methods=("GET",))
 def download(reference: str, item_id: int) -> Response:
     actor = _actor()
     case = access.get_case(actor, reference)

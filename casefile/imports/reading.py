@@ -30,6 +30,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 from openpyxl.utils import get_column_letter
 
+from casefile.core.text import text_problem
+
 MB = 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
 BOMB_RATIO = 200  # a member this many times larger unpacked than packed...
@@ -39,6 +41,7 @@ SNIFF_CHARS = 64 * 1024
 SNIFF_LINES = 500
 CHUNK_BYTES = 64 * 1024
 DELIMITERS = ",;\t"
+MAX_HEADER = 500
 
 
 class ImportFileError(Exception):
@@ -224,7 +227,10 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     try:
         for number, cells in enumerate(reader, start=1):
             yield number, [cell.strip() for cell in cells]
-    except csv.Error:
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise ImportFileError(_l("Row %(row)s has a cell of more than %(limit)s characters, longer than any "
+                                     "column takes.", row=number + 1, limit=f"{csv.field_size_limit():,}")) from None
         raise ImportFileError(_l("Row %(row)s cannot be read as CSV: a quotation mark is left open or "
                                  "misplaced.", row=number + 1)) from None
 
@@ -246,6 +252,7 @@ def _tabulate(rows: Iterable[tuple[int, list[str]]], max_rows: int) -> tuple[lis
             continue
         if headers is None:
             headers = cells
+            _check_headers(headers)
             _check_unique(headers)
             continue
         if len(cells) > len(headers):
@@ -259,6 +266,18 @@ def _tabulate(rows: Iterable[tuple[int, list[str]]], max_rows: int) -> tuple[lis
     if headers is None or not table:
         raise ImportFileError(_NO_ROWS)
     return headers, table
+
+
+def _check_headers(headers: list[str]) -> None:
+    """Headers are shown on the mapping page and echoed by the command line: text rules apply to them too."""
+    for position, header in enumerate(headers, start=1):
+        if len(header) > MAX_HEADER:
+            raise ImportFileError(_l("The header of column %(column)s is longer than %(limit)s characters.",
+                                     column=get_column_letter(position), limit=MAX_HEADER))
+        problem = text_problem(header, multiline=True)  # Excel headers are often on two lines
+        if problem:
+            raise ImportFileError(_l("The header of column %(column)s: %(problem)s",
+                                     column=get_column_letter(position), problem=problem))
 
 
 def _check_unique(headers: list[str]) -> None:
@@ -397,10 +416,10 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, limit: int) -> _SheetScan:
 def _parse_sheet(archive: zipfile.ZipFile, part: str) -> _SheetScan:
     scan = _SheetScan()
     # The C parser, with the encoding forced to UTF-8 so it reads the very bytes that were just checked
-    # for a DTD; without a DTD no entity can be declared, let alone expanded.
-    parser = ElementTree.XMLParser(encoding="utf-8")
+    # for a DTD; without a DTD no entity can be declared, let alone expanded (hence bandit's B314 is waived).
+    parser = ElementTree.XMLParser(encoding="utf-8")  # nosec B314
     with archive.open(part) as stream:
-        for _, element in ElementTree.iterparse(stream, events=("end",), parser=parser):
+        for _, element in ElementTree.iterparse(stream, events=("end",), parser=parser):  # nosec B314
             name = _local(element.tag)
             if name == "c":
                 children = {_local(child.tag): child for child in element}

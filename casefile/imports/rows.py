@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from casefile.cases.services import ReporterInput
 from casefile.core.errors import InvalidInput
 from casefile.core.partial_dates import InvalidDate, PartialDate
+from casefile.core.text import text_problem
 from casefile.imports import columns
 from casefile.people.identifiers import InvalidIdentifier, parse_iin, parse_prc_id
 from casefile.people.names import detect_script, normalize_display, script_error
@@ -23,7 +24,9 @@ from casefile.people.services import PersonInput, check_person
 from casefile.places.gazetteer import all_places
 
 MAX_CELL = {"source_ref": 100, "hometown": 200, "detention_place": 200, "reporter_name": 200,
-            "reporter_phone": 50, "narrative": 100_000}
+            "reporter_relationship": 200, "reporter_phone": 50, "narrative": 100_000}
+MAX_OTHER_CELL = 1000  # names, dates, codes: checked further, but never megabytes long
+MULTILINE_COLUMNS = frozenset({"narrative"})  # every other cell is one line (see ``casefile.core.text``)
 _NAME_ORDER = ("name_cyrillic", "name_latin", "name_chinese", "name_arabic")  # the first present is primary
 
 
@@ -113,15 +116,6 @@ def _date(text: str) -> PartialDate:
     return PartialDate.parse(cleaned)
 
 
-def _control_error(value: str, multiline: bool) -> bool:
-    for ch in value:
-        if multiline and ch in "\r\n\t":
-            continue
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in "\u2028\u2029":
-            return True
-    return False
-
-
 class _Row:
     """Collects the problems of one row while its cells are read."""
 
@@ -142,12 +136,13 @@ class _Row:
         value = self.cells.get(column, "")
         if not value:
             return ""
-        if _control_error(value, multiline=column == "narrative"):
-            self.error(column, _l("Remove control characters and null bytes."))
-            return ""
-        limit = MAX_CELL.get(column)
-        if limit and len(value) > limit:
+        limit = MAX_CELL.get(column, MAX_OTHER_CELL)
+        if len(value) > limit:
             self.error(column, _l("At most %(limit)s characters.", limit=limit))
+            return ""
+        problem = text_problem(value, multiline=column in MULTILINE_COLUMNS)
+        if problem:
+            self.error(column, problem)
             return ""
         return value
 
@@ -249,6 +244,9 @@ def _status(row: _Row) -> str:
 
 def _reporter(row: _Row) -> ReporterInput | None:
     name = normalize_display(row.get("reporter_name"))
+    if len(name) > MAX_CELL["reporter_name"]:  # normalising can lengthen a text (NFC splits a few characters)
+        row.error("reporter_name", _l("At most %(limit)s characters.", limit=MAX_CELL["reporter_name"]))
+        return None
     consents = {}
     for column, kind in columns.CONSENT_COLUMNS.items():
         value = row.get(column)

@@ -114,9 +114,10 @@ def stage(actor: User, team_id: int | None, filename: str, sink: Any) -> ImportB
     team = _team(actor, team_id)
     written = sink.finish()
     data = b"".join(sink.open_plaintext())
+    filename = store_services.clean_filename(filename)  # metadata only, like an evidence file's name
     table = read(data, filename)
     address = store_services.promote_upload(sink, written.sha256)
-    batch = ImportBatch(filename=filename[:255], file_address=address, file_sha256=written.sha256,
+    batch = ImportBatch(filename=filename, file_address=address, file_sha256=written.sha256,
                         file_size=written.size, team_id=team.id, created_by_id=actor.id, row_count=len(table.rows))
     db.session.add(batch)
     db.session.flush()
@@ -130,7 +131,7 @@ def stage_bytes(actor: User, team_id: int | None, filename: str, data: bytes, ta
     _require_importer(actor)
     team = _team(actor, team_id)
     sha256, size, address = store_services.store_bytes(data)
-    batch = ImportBatch(filename=filename[:255], file_address=address, file_sha256=sha256, file_size=size,
+    batch = ImportBatch(filename=store_services.clean_filename(filename), file_address=address, file_sha256=sha256, file_size=size,
                         team_id=team.id, created_by_id=actor.id, row_count=len(table.rows))
     db.session.add(batch)
     db.session.flush()
@@ -503,12 +504,12 @@ def _copy(table: Any, rows: list[dict[str, Any]]) -> None:
         converters.append(json.dumps if isinstance(kind, JSON) else kind.bind_processor(connection.dialect))
     filled = [value(None) if callable(value) else value for value in defaults.values()]
     names = ", ".join(table.c[key].name for key in columns)
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                values = [row[key] for key in keys] + filled
-                copy.write_row([value if convert is None or value is None else convert(value)
-                                for convert, value in zip(converters, values)])
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[key] for key in keys] + filled
+            copy.write_row([value if convert is None or value is None else convert(value)
+                            for convert, value in zip(converters, values)])
 
 
 def _add_aliases(actor: User, linked: dict[int, Person], added: dict[int, list[tuple[str, str, str]]]) -> None:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from casefile import access, audit
 from casefile.cases import vocab
 from casefile.cases.services import assignable_teams
+from casefile.core.addresses import refuse_impossible
 from casefile.core.errors import DomainError, NotAllowed
 from casefile.core.forms import show_error
 from casefile.evidence import services as store_services
@@ -20,6 +21,7 @@ from casefile.imports.models import ImportBatch
 from casefile.web import uploads
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+bp.url_value_preprocessor(refuse_impossible)
 IMPORT_ROLES = tuple(role.value for role in services.IMPORT_ROLES)
 SAMPLE = "sample_import.csv"
 

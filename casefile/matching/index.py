@@ -31,8 +31,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from casefile import access
 from casefile.auth.models import User
 from casefile.cases.models import Case
-from casefile.core.partial_dates import PartialDate
 from casefile.core.batches import collector_paused
+from casefile.core.partial_dates import PartialDate
 from casefile.extensions import db
 from casefile.matching import score as _score
 from casefile.matching.models import DuplicateCandidate, PersonDistinction, PersonMatchKey

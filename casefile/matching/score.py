@@ -60,7 +60,15 @@ from itertools import product
 
 from casefile.core.partial_dates import PartialDate
 from casefile.matching.keys import (
-    FATHER, GIVEN, SURNAME, WHOLE, NameKeys, NamePart, joined, part_similarity, person_name_keys,
+    FATHER,
+    GIVEN,
+    SURNAME,
+    WHOLE,
+    NameKeys,
+    NamePart,
+    joined,
+    part_similarity,
+    person_name_keys,
 )
 from casefile.people.identifiers import InvalidIdentifier, parse_iin, parse_prc_id
 

@@ -9,12 +9,14 @@ from werkzeug.wrappers import Response
 
 from casefile import access
 from casefile.auth.models import Role
+from casefile.core.addresses import refuse_impossible
 from casefile.core.errors import DomainError
 from casefile.extensions import db
 from casefile.matching import review
 from casefile.matching.forms import DistinctForm, MergeForm
 
 bp = Blueprint("matching", __name__, url_prefix="/people/duplicates")
+bp.url_value_preprocessor(refuse_impossible)
 MAX_PAGE = 1_000_000
 
 

@@ -64,6 +64,10 @@ class PacketForm(FlaskForm):
     def reference_list(self) -> list[str]:
         return [token.upper() for token in re.split(r"[\s,;]+", self.references.data or "") if token]
 
+    def well_formed_references(self) -> list[str]:
+        """The typed references that look like one (the selection runs before validation reports the rest)."""
+        return [token for token in self.reference_list() if REFERENCE.fullmatch(token)]
+
 
 class RecipientForm(FlaskForm):
     code = TextField(_l("Command-line name"), validators=[InputRequired(), Length(max=40)],

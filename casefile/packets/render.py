@@ -33,15 +33,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import unicodedata
 import threading
 import time
+import unicodedata
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from casefile.packets import labels
 from casefile.packets.labels import LANGUAGES, format_date, format_period
@@ -152,7 +153,7 @@ def _font_folders(root: str) -> list[str]:
     folders = font_folders()
     try:
         plan = _cjk_collection_plan()
-    except Exception:  # noqa: BLE001 - an unreadable collection: Typst is given it as it is
+    except Exception:
         log.warning("packet: the CJK font collection could not be read", exc_info=True)
         plan = None
     if plan is None:
@@ -959,8 +960,8 @@ def _timestamp(built_at: Any) -> datetime:
     except ValueError:
         raise RenderError(f"The packet's build time {built_at!r} is not an ISO date and time") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _image_suffix(data: bytes) -> str | None:

@@ -23,13 +23,14 @@ from casefile.audit.verify import chain_head
 from casefile.auth.models import Role, User
 from casefile.cases.models import Case, Reporter, TimelineEvent
 from casefile.cases.search import period_after
+from casefile.core.addresses import reference_shaped
+from casefile.core.batches import collector_paused
 from casefile.core.crypto import seal, unseal
 from casefile.core.errors import InvalidInput, NotAllowed
 from casefile.core.partial_dates import PartialDate
 from casefile.db import utcnow
 from casefile.evidence import services as evidence_services
 from casefile.evidence.models import EvidenceItem
-from casefile.core.batches import collector_paused
 from casefile.extensions import db
 from casefile.packets import labels
 from casefile.packets.models import Packet, PacketCase, Recipient
@@ -452,7 +453,8 @@ def _build_packet(actor: User, recipient: Recipient, criteria: Criteria, letter:
     except RenderError as error:
         raise InvalidInput(str(error), field="text") from error
     meanwhile()  # (done already, unless the renderer had no occasion to)
-    del inputs, thumbnails, rows
+    # Release the frozen inputs before storing the PDF; `meanwhile` has run by now.
+    inputs = thumbnails = rows = None  # type: ignore[assignment]
     packet.pdf_sha256, packet.pdf_size, packet.pdf_address = evidence_services.store_bytes(pdf)
     del pdf
     for item in listed:
@@ -482,7 +484,8 @@ def rebuild_pdf(packet: Packet) -> bytes:
 def get_packet(actor: User, reference: str) -> Packet:
     from werkzeug.exceptions import NotFound
 
-    packet = db.session.scalar(access.visible_packets(actor).where(Packet.reference == reference))
+    packet = db.session.scalar(access.visible_packets(actor).where(Packet.reference == reference)) \
+        if reference_shaped(reference) else None
     if packet is None:
         raise NotFound()
     return packet

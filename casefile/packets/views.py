@@ -8,14 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from casefile import access
 from casefile.auth.models import Role, Team
+from casefile.cases import vocab
+from casefile.core.addresses import refuse_impossible
 from casefile.core.errors import DomainError
 from casefile.core.forms import show_error
-from casefile.extensions import db
 from casefile.evidence import services as evidence_services
 from casefile.evidence.storage import PendingBlob
+from casefile.extensions import db
 from casefile.packets import bundle, followup, services
 from casefile.packets.forms import PacketForm, RecipientForm, ResponseForm, SubmissionForm
 from casefile.packets.models import Packet, Recipient
@@ -25,6 +28,8 @@ from casefile.web import downloads, uploads
 
 bp = Blueprint("packets", __name__, url_prefix="/packets")
 admin_bp = Blueprint("recipients", __name__, url_prefix="/admin/recipients")
+for _blueprint in (bp, admin_bp):
+    _blueprint.url_value_preprocessor(refuse_impossible)
 
 
 def register(app: Flask) -> None:
@@ -54,11 +59,19 @@ def _fill_choices(form: PacketForm) -> None:
     form.team.choices = [("", _("Any team"))] + [(str(team.id), team.name) for team in teams]
 
 
+def _offered(field: Field, value: object) -> bool:
+    """Whether ``value`` is one of a choice field's choices (read before the form is validated)."""
+    return value in {choice[0] for choice in field.iter_choices()}
+
+
 def _criteria(form: PacketForm) -> services.Criteria:
+    # Read before validation (see ``create``): only values the form offers reach a query.
+    team = form.team.data if _offered(form.team, form.team.data) else ""
     return services.Criteria(
-        references=form.reference_list(), statuses=list(form.statuses.data or []),
-        prefecture=form.prefecture.data or "",
-        team_id=int(form.team.data) if (form.team.data or "").isdigit() else None,
+        references=form.well_formed_references(),
+        statuses=[status for status in form.statuses.data or [] if status in vocab.STATUSES],
+        prefecture=form.prefecture.data if _offered(form.prefecture, form.prefecture.data) else "",
+        team_id=int(team) if team else None,
         detained_from=form.detained_from.parsed, detained_to=form.detained_to.parsed,
         min_verification=form.min_verification.data if isinstance(form.min_verification.data, int) else 0,
     )
@@ -75,13 +88,14 @@ def _letter(form: PacketForm) -> services.Letter:
 
 @bp.route("/new", methods=["GET", "POST"])
 @access.roles(Role.COORDINATOR)
+@access.recent_auth(methods=("POST",), when_field="build")
 def create() -> Response | str | tuple[str, int]:
     actor = _actor()
     form = PacketForm()
     _fill_choices(form)
     preview = None
     if form.is_submitted():
-        recipient = _recipient_or_none(form.recipient.data)
+        recipient = _recipient_or_none(form.recipient.data) if _offered(form.recipient, form.recipient.data) else None
         # The selection decides which signatories may be chosen, so it comes before validation;
         # it reads only what parsed, and the validation then reports the rest.
         selection = services.select_cases(actor, recipient, _criteria(form)) if recipient else None
@@ -102,7 +116,7 @@ def create() -> Response | str | tuple[str, int]:
                     flash(_("Packet %(ref)s built with %(n)s cases.", ref=packet.reference, n=packet.case_count),
                           "success")
                     return redirect(url_for("packets.show", packet_ref=packet.reference))
-            elif not form.text.data:
+            elif not form.text.data and _offered(form.language, form.language.data):
                 form.text.data = services.default_letter(selection, recipient, form.language.data)
                 form.subject.data = form.subject.data or services.DEFAULT_SUBJECT.get(form.language.data, "")
             if not form.legal_basis.data:
@@ -140,6 +154,7 @@ def _packet_page(packet: Packet, submission_form: SubmissionForm) -> str:
 
 @bp.route("/<packet_ref>/pdf")
 @access.roles(Role.COORDINATOR)
+@access.recent_auth(methods=("GET",))
 def pdf(packet_ref: str) -> Response:
     actor = _actor()
     packet = services.get_packet(actor, packet_ref)
@@ -149,6 +164,7 @@ def pdf(packet_ref: str) -> Response:
 
 @bp.route("/<packet_ref>/bundle.zip")
 @access.roles(Role.COORDINATOR)
+@access.recent_auth(methods=("GET",))
 def zip_bundle(packet_ref: str) -> Response:
     actor = _actor()
     packet = services.get_packet(actor, packet_ref)
@@ -185,7 +201,7 @@ def edit_recipient(recipient_id: int | None = None) -> Response | str | tuple[st
         form = RecipientForm(formdata=None, data={
             "code": recipient.code, "name": recipient.name, "address": recipient.address,
             "consent_kind": recipient.consent_kind, "languages": recipient.languages, "form": recipient.form,
-            "active": "yes" if recipient.active else "no", **{**DEFAULT_POLICY, **(recipient.policy or {})}})
+            "active": "yes" if recipient.active else "no", **DEFAULT_POLICY, **(recipient.policy or {})})
     else:
         form = RecipientForm(formdata=None, data={**DEFAULT_POLICY, "active": "yes", "consent_kind": "public"})
     if form.validate_on_submit():
@@ -239,6 +255,7 @@ def submit(packet_ref: str) -> Response | tuple[str, int]:
 
 @bp.route("/<packet_ref>/submissions/<int:submission_id>/receipt")
 @access.roles(Role.COORDINATOR)
+@access.recent_auth(methods=("GET",))
 def receipt(packet_ref: str, submission_id: int) -> Response:
     actor = _actor()
     submission = _submission(services.get_packet(actor, packet_ref), submission_id)

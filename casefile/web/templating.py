@@ -26,7 +26,7 @@ def _filesize(size: int | None) -> str:
     value = float(size or 0)
     if value < 1024:
         return f"{format_decimal(int(value))} B"
-    for unit in ("KB", "MB", "GB"):
+    for unit in ("KB", "MB", "GB"):  # noqa: B007 - the unit reached is the one printed
         value /= 1024
         if value < 1024:
             break

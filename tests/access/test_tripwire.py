@@ -41,8 +41,8 @@ def world(factory):  # type: ignore[no-untyped-def]
     """Two teams with one case each (one with a reporter), and a restricted case."""
     almaty = factory.user("advocate", teams=("Almaty",), username="adv-almaty")
     astana = factory.user("advocate", teams=("Astana",), username="adv-astana")
-    coordinator = factory.user("coordinator", teams=("Almaty",), username="coord")
-    admin = factory.user("admin", username="adm")
+    factory.user("coordinator", teams=("Almaty",), username="coord")
+    factory.user("admin", username="adm")
     case_a = factory.case(almaty, names=[("cyrillic", "primary", "Серік Болатұлы"), ("latin", "alias", "Serik")])
     case_b = factory.case(astana, names=[("cyrillic", "primary", "Айгүл Тұрсынқызы")])
     secret = factory.case(astana, names=[("cyrillic", "primary", "Қанат Жұмабекұлы")], restricted=True)

@@ -45,7 +45,7 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(web, factory) -> No
         "nobody-here", "X")
     failures = _events("login.failure")
     assert {e.details for e in failures} == {
-        '{"reason":"wrong password","username":"%s"}' % user.username,
+        f'{{"reason":"wrong password","username":"{user.username}"}}',
         '{"reason":"unknown user","username":"nobody-here"}',
     }
 
@@ -81,7 +81,7 @@ def test_timeouts_end_the_session_and_are_recorded(app, web, factory, setting, r
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert web.get("/cases").status_code == 302  # and it stays ended
     expired = _events("session.expired")
-    assert [(e.actor_username, e.details) for e in expired] == [(user.username, '{"reason":"%s"}' % reason)]
+    assert [(e.actor_username, e.details) for e in expired] == [(user.username, f'{{"reason":"{reason}"}}')]
 
 
 def test_deactivation_ends_the_session_at_once(login, factory) -> None:  # type: ignore[no-untyped-def]
@@ -119,3 +119,24 @@ def test_login_returns_to_the_page_asked_for(web, factory) -> None:  # type: ign
     user = factory.user("advocate")
     response = web.post("/login?next=/cases/new", {"username": user.username, "password": factory.password})
     assert response.headers["Location"] == "/cases/new"
+
+
+def test_argon2_parameters_are_upgraded_at_the_next_login(app, database_url, tmp_path, factory) -> None:  # type: ignore[no-untyped-def]
+    from argon2 import extract_parameters
+
+    from casefile.app import create_app
+    from casefile.auth.models import User
+    from casefile.config import load_settings
+
+    user = factory.user("advocate")
+    before = extract_parameters(user.password_hash)
+    stronger = load_settings({"CASEFILE_INSTANCE": str(tmp_path), "CASEFILE_DATABASE_URL": database_url,
+                              "CASEFILE_TOTP_REQUIRED_ROLES": ""},
+                             argon2_time_cost=before.time_cost + 1, argon2_memory_cost=before.memory_cost * 2,
+                             argon2_parallelism=1)
+    upgraded = create_app(stronger, TESTING=True)
+    WebSession(upgraded.test_client()).login(user.username, factory.password)
+    db.session.rollback()
+    after = extract_parameters(db.session.get(User, user.id).password_hash)
+    assert (after.time_cost, after.memory_cost) == (before.time_cost + 1, before.memory_cost * 2)
+    WebSession(upgraded.test_client()).login(user.username, factory.password)  # the new hash verifies

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -43,5 +44,5 @@ def test_advocate_uploads_evidence_and_downloads_the_original(page, live_server,
     with page.expect_download() as download_info:
         page.click("text=Download the original", no_wait_after=True)
     saved = download_info.value.path()
-    assert saved is not None and open(saved, "rb").read() == photo.read_bytes()
+    assert saved is not None and Path(saved).read_bytes() == photo.read_bytes()
     assert download_info.value.suggested_filename == "удостоверение.jpg"

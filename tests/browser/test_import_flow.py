@@ -20,7 +20,7 @@ def log_in(page, live_server, username: str, password: str) -> None:  # type: ig
     page.click("button[type=submit]")
 
 
-def test_an_import_from_upload_to_commit_and_its_duplicate_reviewed(page, live_server, factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_from_upload_to_commit_and_its_duplicate_reviewed(page, live_server, factory, tmp_path, artefacts) -> None:  # type: ignore[no-untyped-def]
     advocate = factory.user("advocate", teams=("Almaty",))
     coordinator = factory.user("coordinator", teams=("Almaty",))
     recorded = factory.case(advocate, names=[("cyrillic", "primary", "Нұрлан Тоқтарұлы")],
@@ -41,7 +41,7 @@ def test_an_import_from_upload_to_commit_and_its_duplicate_reviewed(page, live_s
     assert page.locator(f"a:has-text('{recorded.reference}')").count() == 1
     page.click("text=Import all 2 rows")  # the likely duplicate stays a new person: it goes to the queue
     assert page.locator("text=Imported 2 case(s)").count() == 1
-    page.screenshot(path=str(tmp_path / "import-report.png"))
+    page.screenshot(path=str(artefacts / "01-import-report.png"))
 
     db.session.rollback()
     assert db.session.scalar(select(func.count(Case.id)).execution_options(**unscoped("test"))) == 3
@@ -53,7 +53,7 @@ def test_an_import_from_upload_to_commit_and_its_duplicate_reviewed(page, live_s
     pair = page.locator("article.duplicate-pair").first
     pair.locator("input[type=checkbox]").check()
     pair.locator(f"button[value='{recorded.person_id}']").click()  # keep the recorded person
-    page.screenshot(path=str(tmp_path / "merged.png"))
+    page.screenshot(path=str(artefacts / "02-merged.png"))
     db.session.rollback()
     people = db.session.scalars(select(Case.person_id).execution_options(**unscoped("test"))).all()
     assert len(set(people)) == 2  # the imported row and the recorded case are now one person

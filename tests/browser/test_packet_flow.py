@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.packets.test_build import organisation  # noqa: F401 - the fixture
@@ -30,4 +32,4 @@ def test_coordinator_previews_builds_and_downloads_a_packet(page, live_server, f
     with page.expect_download() as download_info:
         page.click("text=Download the PDF", no_wait_after=True)
     saved = download_info.value.path()
-    assert saved is not None and open(saved, "rb").read(4) == b"%PDF"
+    assert saved is not None and Path(saved).read_bytes()[:4] == b"%PDF"

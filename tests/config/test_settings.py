@@ -40,6 +40,7 @@ def master_key(tmp_path: Path) -> Path:
     path = tmp_path / "keys" / "master.key"
     path.parent.mkdir()
     path.write_text(MASTER_HEX + "\n")
+    path.chmod(0o600)
     return path
 
 
@@ -65,6 +66,29 @@ def test_production_with_both_secrets_loads(tmp_path: Path, master_key: Path) ->
     assert settings.production and settings.secret_key == SECRET
     assert settings.master_key_file == master_key.resolve()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keys"]  # no generated secrets
+
+
+def test_production_refuses_a_master_key_that_others_can_read(tmp_path: Path, master_key: Path) -> None:
+    master_key.chmod(0o644)
+    message = refused(env(tmp_path, CASEFILE_ENV="production", CASEFILE_SECRET_KEY=SECRET,
+                          CASEFILE_MASTER_KEY_FILE=str(master_key)))
+    assert "chmod 600" in message
+
+
+def test_a_new_instance_folder_is_private(tmp_path: Path) -> None:
+    load_settings(env(tmp_path / "new-instance"))
+    assert stat.S_IMODE((tmp_path / "new-instance").stat().st_mode) == 0o700
+
+
+def test_second_factor_roles_and_login_limit_are_read(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path))
+    assert settings.totp_required_roles == {"coordinator", "auditor", "admin"}
+    assert settings.login_rate_limit == "30 per 15 minutes"
+    chosen = load_settings(env(tmp_path, CASEFILE_TOTP_REQUIRED_ROLES="Advocate, admin",
+                               CASEFILE_LOGIN_RATE_LIMIT="5 per minute"))
+    assert chosen.totp_required_roles == {"advocate", "admin"} and chosen.login_rate_limit == "5 per minute"
+    assert "unknown roles: guest" in refused(env(tmp_path, CASEFILE_TOTP_REQUIRED_ROLES="admin,guest"))
+    assert "CASEFILE_LOGIN_RATE_LIMIT" in refused(env(tmp_path, CASEFILE_LOGIN_RATE_LIMIT="often"))
 
 
 def test_an_empty_master_key_file_is_refused(tmp_path: Path, master_key: Path) -> None:

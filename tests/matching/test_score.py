@@ -6,7 +6,12 @@ import pytest
 
 from casefile.core.partial_dates import PartialDate
 from casefile.matching import (
-    DEFAULT_THRESHOLD, PersonFacts, blocking_keys, candidate_pairs, compare, prepare,
+    DEFAULT_THRESHOLD,
+    PersonFacts,
+    blocking_keys,
+    candidate_pairs,
+    compare,
+    prepare,
 )
 from casefile.people.identifiers import convert_legacy_prc_id, iin_check_digit, prc_check_character
 

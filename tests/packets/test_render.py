@@ -18,8 +18,14 @@ from pypdf import PdfReader
 from casefile.cases import vocab as case_vocab
 from casefile.evidence import vocab as evidence_vocab
 from casefile.packets import labels
-from casefile.packets.render import (RenderError, check_glyphs, covered_characters, render_pdf, sanitise_text,
-                                     template_source)
+from casefile.packets.render import (
+    RenderError,
+    check_glyphs,
+    covered_characters,
+    render_pdf,
+    sanitise_text,
+    template_source,
+)
 
 HOSTILE = ['#panic("x")', "]", "$x$", "<label>", "@ref", "*bold*", "//comment", "back\\slash\\\\",
            "_under_", "`raw`", "#{1+1}", "= heading"]
