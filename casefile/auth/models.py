@@ -69,6 +69,7 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")  # "" until chosen
     # Second factor: the TOTP secret sealed with a key derived from the master key; the last
     # time step accepted, so a code is never accepted twice; a secret being enrolled.
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
