@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask
 from flask_login import current_user
 
 from casefile.config import Settings, load_settings
@@ -18,12 +18,10 @@ _tripwire_installed = False
 
 
 def _select_locale() -> str:
-    if not has_request_context():
-        return "en"  # command-line messages
-    chosen = session.get("locale")
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES) or "en"
+    # The account's saved choice, this browser's, its Accept-Language, English: casefile.web.language.
+    from casefile.web.language import select_locale
+
+    return select_locale()
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -56,16 +54,18 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from casefile.auth import throttle
     from casefile.auth.views import bp as auth_bp
     from casefile.cases.views import bp as cases_bp
+    from casefile.dashboard.views import bp as dashboard_bp
     from casefile.evidence import services as evidence_services
     from casefile.evidence import views as evidence_views
     from casefile.imports import views as import_views
+    from casefile.jobs import views as job_views
     from casefile.matching import models as _matching_models  # noqa: F401
     from casefile.matching import views as matching_views
     from casefile.packets import views as packet_views
     from casefile.web import lifecycle, templating, uploads
     from casefile.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, cases_bp, admin_bp, audit_bp):
+    for blueprint in (web_bp, auth_bp, cases_bp, admin_bp, audit_bp, dashboard_bp):
         app.register_blueprint(blueprint)
     throttle.init_app(app)
     evidence_services.init_app(app)
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     packet_views.register(app)
     matching_views.register(app)
     import_views.register(app)
+    job_views.register(app)
     uploads.install(app)
     lifecycle.register(app)
     templating.register(app)

@@ -41,6 +41,9 @@ class Settings:
     evidence_dir: Path | None = None
     evidence_max_bytes: int = 500 * 1024 * 1024
     import_max_bytes: int = 20 * 1024 * 1024
+    # Imports of more rows, and packets of more cases, run as background jobs.
+    import_job_rows: int = 1000
+    packet_job_cases: int = 500
     # Roles that must use a second factor (TOTP) before they can do anything else.
     totp_required_roles: frozenset[str] = frozenset({"coordinator", "auditor", "admin"})
     lockout_failures: int = 10
@@ -70,6 +73,10 @@ class Settings:
             "CASEFILE_SESSION_MAX_AGE": self.session_max_age,
             "CASEFILE_AUDIT_FAILED_LOGIN_BURST": self.audit_failed_login_burst,
             "CASEFILE_AUDIT_VIEWS_PER_HOUR": self.audit_views_per_hour,
+            "CASEFILE_IMPORT_JOB_ROWS": self.import_job_rows,
+            "CASEFILE_PACKET_JOB_CASES": self.packet_job_cases,
+            # Background jobs go to RQ on this Redis; without one they run in a thread of the app.
+            "CASEFILE_JOBS_REDIS_URL": self.redis_url,
             # Rate-limit counters live in Redis when there is one, so every worker shares them.
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": False,
@@ -216,6 +223,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "evidence_dir": evidence_dir,
         "evidence_max_bytes": evidence_max_mb * 1024 * 1024,
         "import_max_bytes": import_max_mb * 1024 * 1024,
+        "import_job_rows": _count(env, "CASEFILE_IMPORT_JOB_ROWS", 1000),
+        "packet_job_cases": _count(env, "CASEFILE_PACKET_JOB_CASES", 500),
         "totp_required_roles": totp_roles,
         "login_rate_limit": rate_limit,
         "trusted_proxies": _count(env, "CASEFILE_TRUSTED_PROXIES", 0),

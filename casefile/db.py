@@ -53,10 +53,11 @@ _sqlite_write_lock_on_begin: ContextVar[bool] = ContextVar("casefile_sqlite_imme
 
 
 def defer_sqlite_write_lock() -> None:
-    """Let transactions in the current context begin as plain readers (test harnesses only).
+    """Let transactions in the current context begin as plain readers.
 
-    A test that inspects the database between requests must not hold the single write lock
-    that the request it makes next is waiting for.
+    For a context that only reads: a test that inspects the database between requests (it must
+    not hold the single write lock that its next request waits for), and a read-only query that
+    runs in a worker thread beside a request (the dashboard), which must not wait for that request.
     """
     _sqlite_write_lock_on_begin.set(False)
 

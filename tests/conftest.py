@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -162,3 +163,18 @@ def login(app: Flask, factory: Factory):  # type: ignore[no-untyped-def]
 def fresh_app(app: Flask, database_url: str, tmp_path: Path) -> Flask:
     """A second app on the same database, for tests that add routes before its first request."""
     return make_app(tmp_path, database_url)
+
+
+@pytest.fixture
+def keep_logging() -> Iterator[None]:
+    """Alembic's env.py (a migration or a restore run in-process) calls ``logging.config.fileConfig``,
+    which disables every logger that exists; put them back so later tests still see the app's records."""
+    manager = logging.root.manager
+    loggers = {name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
+               for name, lg in manager.loggerDict.items() if isinstance(lg, logging.Logger)}
+    root = (logging.root.level, list(logging.root.handlers))
+    yield
+    for name, (disabled, level, handlers, propagate) in loggers.items():
+        logger = logging.getLogger(name)
+        logger.disabled, logger.level, logger.handlers, logger.propagate = disabled, level, handlers, propagate
+    logging.root.level, logging.root.handlers = root[0], root[1]

@@ -11,6 +11,13 @@ from werkzeug.test import TestResponse
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
+def page_as_seen_by_anyone(response: TestResponse, username: str) -> str:
+    """A login page with the typed username and the CSRF tokens (signed with the current second)
+    masked: what must not differ between an unknown user, a wrong password and a locked account."""
+    page = response.get_data(as_text=True).replace(username, "X")
+    return re.sub(r'value="[\w-]+\.[\w-]+\.[\w-]+"', 'value="token"', page)
+
+
 def csrf_token_in(html: str) -> str:
     match = CSRF_FIELD.search(html)
     assert match, "no CSRF token on the page"

@@ -72,7 +72,7 @@ SHOWN_DETAILS: dict[str, tuple[str, ...]] = {
     "evidence.purge": ("evidence_id", "sha256", "bytes_destroyed", "shared_with"),
     "evidence.packet": ("evidence_id", "packet"),
     "evidence.verify": ("blobs", "items", "problems", "problem_items"),
-    "evidence.sweep": ("orphans", "stale_uploads"),
+    "evidence.sweep": ("orphans", "stale_uploads", "render_folders"),
     "packet.build": ("reference", "recipient", "language", "cases", "left_out", "pdf_sha256"),
     "packet.download": ("reference", "what"),
     "submission.create": ("packet", "channel", "receipt_sha256"),
@@ -103,6 +103,16 @@ SHOWN_DETAILS: dict[str, tuple[str, ...]] = {
     "totp.enrol.failure": ("username", "reason"),
     "totp.enable": ("replaced",),
     "totp.recovery_code_used": ("left",),
+    "user.locale": ("locale",),
+    # Jobs: the kind only; a failed job's message may quote a refused value.
+    "job.start": ("kind",),
+    "job.done": ("kind",),
+    "job.failed": ("kind",),
+    "dashboard.view": ("cases",),
+    # Backups and keys: hashes, counts and revisions; no rows.
+    "backup.create": ("sha256", "size", "blobs", "missing_blobs", "audit_events", "audit_head", "schema_revision"),
+    "backup.restore": ("created_at", "schema_revision", "blobs", "audit_events", "audit_head", "warnings"),
+    "keys.rotate": ("operator", "old_key_check", "new_key_check", "rewrapped", "reencrypted", "moved", "sealed"),
 }
 # Actions the application records (those above, and those without details). The filter offers
 # these and any other action found in the trail, so a bookmarked filter for an action that has

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import Integer, Select, any_, bindparam, false, func, intersect, select
+from sqlalchemy import Integer, Select, and_, any_, bindparam, exists, false, func, intersect, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField
@@ -17,12 +18,14 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from casefile import access, audit
 from casefile.access import unscoped
-from casefile.auth.models import User
+from casefile.auth.models import Role, User
 from casefile.cases import vocab
 from casefile.cases.models import Case
 from casefile.core.forms import PartialDateField, TextField
 from casefile.core.partial_dates import PartialDate
+from casefile.evidence.models import EvidenceItem
 from casefile.extensions import db
+from casefile.packets.models import Packet, PacketCase, Response, ResponseOutcome, Submission
 from casefile.people.identifiers import InvalidIdentifier, parse_prc_id
 from casefile.people.models import NameToken, Person
 from casefile.people.names import query_tokens
@@ -56,6 +59,19 @@ class CaseFilterForm(FlaskForm):
         choices=[("", _l("Any level"))] + [(str(k), v) for k, v in vocab.VERIFICATION_LEVELS.items()], default="")
     detained_from = PartialDateField(_l("Detained from"))
     detained_to = PartialDateField(_l("Detained until"))
+    # Filters the dashboard's figures link to; the view fills the choices that come from the database.
+    county = SelectField(_l("Hometown"), choices=[], default="")
+    detained_known = SelectField(_l("Detention date"), choices=[
+        ("", _l("Any")), ("none", _l("Not recorded")), ("year", _l("Known to the year only"))], default="")
+    created_from = PartialDateField(_l("Logged from"))
+    created_to = PartialDateField(_l("Logged until"))
+    evidence = SelectField(_l("Documents"), choices=[
+        ("", _l("Any")), ("with", _l("With documents")), ("without", _l("Without documents"))], default="")
+    # Submissions and their answers are the coordinators' work; for others these are ignored.
+    recipient = SelectField(_l("Submitted to"), choices=[], default="")
+    answer = SelectField(_l("Answer"), choices=[
+        ("", _l("Any")), ("received", _l("Answer received")), ("awaiting", _l("Awaiting an answer"))], default="")
+    outcome = SelectField(_l("Outcome"), choices=[], default="")
     sort = SelectField(_l("Sort"), choices=[(k, v[0]) for k, v in SORTS.items()], default="updated")
     page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=1_000_000)], default=1)
 
@@ -109,7 +125,9 @@ def _name_condition(q: str):  # type: ignore[no-untyped-def]
     if db.session.get_bind().dialect.name == "postgresql":
         # One array parameter instead of thousands: far cheaper to send, parse and plan.
         return Case.person_id == any_(bindparam("person_ids", list(person_ids), type_=ARRAY(Integer)))
-    return Case.person_id.in_(person_ids)
+    # SQLite: one JSON parameter unpacked by json_each, instead of thousands of bound values.
+    ids = func.json_each(bindparam("person_ids", json.dumps(list(person_ids)))).table_valued("value")
+    return Case.person_id.in_(select(ids.c.value))
 
 
 def _query_condition(q: str):  # type: ignore[no-untyped-def]
@@ -128,6 +146,67 @@ def _query_condition(q: str):  # type: ignore[no-untyped-def]
     return _name_condition(compact)
 
 
+NO_VALUE = "none"  # the filter value for "not recorded" (prefecture, county) or "no outcome"
+ANY_RECIPIENT = "any"
+
+
+# An evidence item that is a document: a file (a note is not one) that was not removed.
+DOCUMENT_CONDITIONS = (EvidenceItem.entry == "file", EvidenceItem.tombstoned_at.is_(None))
+
+
+def has_documents():  # type: ignore[no-untyped-def]
+    """A case with at least one evidence file that was not removed."""
+    return exists().where(EvidenceItem.case_id == Case.id, *DOCUMENT_CONDITIONS)
+
+
+def _submitted(recipient_id: int | None, answered: bool = False):  # type: ignore[no-untyped-def]
+    """A case in a packet that was handed over (to ``recipient_id``, or to anyone); with ``answered``,
+    one whose submission got at least one answer."""
+    conditions = [PacketCase.case_id == Case.id, Packet.id == PacketCase.packet_id,
+                  Submission.packet_id == Packet.id]
+    if recipient_id is not None:
+        conditions.append(Packet.recipient_id == recipient_id)
+    if answered:
+        conditions.append(Response.submission_id == Submission.id)
+    return exists().where(and_(*conditions))
+
+
+def submitted_to(recipient_id: int | None):  # type: ignore[no-untyped-def]
+    return _submitted(recipient_id)
+
+
+def answered_by(recipient_id: int | None):  # type: ignore[no-untyped-def]
+    return _submitted(recipient_id, answered=True)
+
+
+def with_outcome(outcome: str):  # type: ignore[no-untyped-def]
+    return exists().where(ResponseOutcome.case_id == Case.id, ResponseOutcome.outcome == outcome)
+
+
+def without_outcome():  # type: ignore[no-untyped-def]
+    """Handed over to someone, and no answer gave this case an outcome."""
+    return and_(submitted_to(None), ~exists().where(ResponseOutcome.case_id == Case.id))
+
+
+def _start(value: PartialDate) -> datetime:
+    return datetime.combine(value.earliest(), datetime.min.time())
+
+
+def _followup_filters(statement: Select[tuple[Case]], form: CaseFilterForm) -> Select[tuple[Case]]:
+    recipient_id = None if form.recipient.data in ("", ANY_RECIPIENT) else int(form.recipient.data)
+    if form.recipient.data:
+        statement = statement.where(submitted_to(recipient_id))
+    if form.answer.data == "received":
+        statement = statement.where(answered_by(recipient_id))
+    elif form.answer.data == "awaiting":
+        statement = statement.where(submitted_to(recipient_id), ~answered_by(recipient_id))
+    if form.outcome.data == NO_VALUE:
+        statement = statement.where(without_outcome())
+    elif form.outcome.data:
+        statement = statement.where(with_outcome(form.outcome.data))
+    return statement
+
+
 def filtered_cases(actor: User, form: CaseFilterForm) -> Select[tuple[Case]]:
     """The visible cases that match the form's filters (unsorted, unpaginated)."""
     statement = access.visible_cases(actor)
@@ -137,8 +216,14 @@ def filtered_cases(actor: User, form: CaseFilterForm) -> Select[tuple[Case]]:
             statement = statement.where(condition)
     if form.status.data:
         statement = statement.where(Case.status == form.status.data)
-    if form.prefecture.data:
+    if form.prefecture.data == NO_VALUE:
+        statement = statement.where(Case.prefecture_code.is_(None))
+    elif form.prefecture.data:
         statement = statement.where(Case.prefecture_code == form.prefecture.data)
+    if form.county.data == NO_VALUE:
+        statement = statement.where(Case.person_id.in_(select(Person.id).where(Person.hometown_code.is_(None))))
+    elif form.county.data:
+        statement = statement.where(Case.person_id.in_(select(Person.id).where(Person.hometown_code == form.county.data)))
     if form.team.data:
         statement = statement.where(Case.team_id == int(form.team.data))
     if form.verification.data:
@@ -148,6 +233,20 @@ def filtered_cases(actor: User, form: CaseFilterForm) -> Select[tuple[Case]]:
     if form.detained_to.parsed:
         # Every date inside the upper bound's period counts: "until 2018" includes 2018-12-31.
         statement = statement.where(Case.detained_on < period_after(form.detained_to.parsed))
+    if form.detained_known.data == NO_VALUE:
+        statement = statement.where(Case.detained_on.is_(None))
+    elif form.detained_known.data == "year":
+        statement = statement.where(func.length(Case.detained_on) == 4)
+    if form.created_from.parsed:
+        statement = statement.where(Case.created_at >= _start(form.created_from.parsed))
+    if form.created_to.parsed:
+        statement = statement.where(Case.created_at < _start(period_after(form.created_to.parsed)))
+    if form.evidence.data == "with":
+        statement = statement.where(has_documents())
+    elif form.evidence.data == "without":
+        statement = statement.where(~has_documents())
+    if actor.role == Role.COORDINATOR:
+        statement = _followup_filters(statement, form)
     return statement
 
 

@@ -20,6 +20,8 @@ from casefile.core.forms import show_error
 from casefile.evidence import services as evidence_services
 from casefile.evidence import vocab as evidence_vocab
 from casefile.extensions import db
+from casefile.packets import followup
+from casefile.packets.models import Recipient
 from casefile.people.models import NameKind
 from casefile.people.services import PersonInput
 from casefile.places.gazetteer import hometown_choices, prefectures
@@ -71,6 +73,18 @@ def _bad_input(template: str, **context: object) -> tuple[str, int]:
     return render_template(template, **context), 400
 
 
+def _fill_filter_choices(form: search.CaseFilterForm, locale: str) -> None:
+    """Choices of the filters the dashboard links to: "not recorded" values, hometowns, recipients."""
+    form.prefecture.choices.append((search.NO_VALUE, _("Not recorded")))
+    form.county.choices = {_("Any"): [("", _("Any hometown")), (search.NO_VALUE, _("Not recorded"))],
+                           **dict(hometown_choices(locale))}
+    recipients = db.session.scalars(select(Recipient).order_by(Recipient.name))
+    form.recipient.choices = [("", _("Any or none")), (search.ANY_RECIPIENT, _("Any recipient"))] + [
+        (str(recipient.id), recipient.name) for recipient in recipients]
+    form.outcome.choices = [("", _("Any")), *((key, str(text)) for key, text in followup.OUTCOMES.items()),
+                            (search.NO_VALUE, _("Submitted, no outcome recorded"))]
+
+
 @bp.route("")
 @access.roles(*CASE_ROLES)
 def index() -> str | tuple[str, int]:
@@ -79,6 +93,7 @@ def index() -> str | tuple[str, int]:
     form.prefecture.choices = [("", _("Any prefecture"))] + [(p.code, p.label(locale)) for p in prefectures()]
     teams = db.session.scalars(select(Team).order_by(Team.name))
     form.team.choices = [("", _("Any team"))] + [(str(team.id), team.name) for team in teams]
+    _fill_filter_choices(form, locale)
     if request.args and not form.validate():
         return render_template("cases/list.html", form=form, page=None, vocab=vocab), 400
     page = search.find_cases(_actor(), form)

@@ -35,27 +35,40 @@ def derive_key(master_key: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(master_key)
 
 
+def field_cipher(master_key: bytes) -> AESGCM:
+    """The cipher of sealed fields under ``master_key`` (key rotation holds two at once)."""
+    return AESGCM(derive_key(master_key, "casefile field seal v1"))
+
+
 def _field_cipher() -> AESGCM:
     cipher = current_app.extensions.get("casefile_field_cipher")
     if cipher is None:
         settings = current_app.config["CASEFILE_SETTINGS"]
-        cipher = AESGCM(derive_key(read_master_key(settings.master_key_file), "casefile field seal v1"))
+        cipher = field_cipher(read_master_key(settings.master_key_file))
         current_app.extensions["casefile_field_cipher"] = cipher
     return cipher
 
 
 def seal(plaintext: bytes, context: str) -> bytes:
     """Encrypt and authenticate; ``context`` binds the value to where it is stored."""
-    nonce = os.urandom(_NONCE_BYTES)
-    return _VERSION + nonce + _field_cipher().encrypt(nonce, plaintext, context.encode())
+    return seal_with(_field_cipher(), plaintext, context)
 
 
 def unseal(blob: bytes, context: str) -> bytes:
     """Decrypt a sealed value; raises SealError when it was altered or the key is wrong."""
+    return unseal_with(_field_cipher(), blob, context)
+
+
+def seal_with(cipher: AESGCM, plaintext: bytes, context: str) -> bytes:
+    nonce = os.urandom(_NONCE_BYTES)
+    return _VERSION + nonce + cipher.encrypt(nonce, plaintext, context.encode())
+
+
+def unseal_with(cipher: AESGCM, blob: bytes, context: str) -> bytes:
     if not blob or blob[:1] != _VERSION:
         raise SealError("unknown seal format")
     nonce, ciphertext = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
     try:
-        return _field_cipher().decrypt(nonce, ciphertext, context.encode())
+        return cipher.decrypt(nonce, ciphertext, context.encode())
     except Exception as exc:  # cryptography raises InvalidTag; callers only need "could not open"
         raise SealError("sealed value could not be opened") from exc

@@ -1,9 +1,16 @@
 """The encrypted blob format: AES-256-GCM in chunks, one fresh data key per blob.
 
-Layout (version 1)::
+Layout (version 2)::
 
-    header  = b"CFEV" | version (1) | chunk size (4, big-endian) | wrapped key length (1) | wrapped key
-    chunk i = AES-GCM(data key, nonce = i as 11 bytes big-endian | final flag (1), chunk, aad = header)
+    header  = fixed | wrapped key
+    fixed   = b"CFEV" | version (1) | chunk size (4, big-endian) | wrapped key length (1)
+    chunk i = AES-GCM(data key, nonce = i as 11 bytes big-endian | final flag (1), chunk, aad = fixed)
+
+Version 1 (blobs written before key rotation existed) used the whole header, wrapped key
+included, as the chunks' associated data; it is still read. Version 2 leaves the wrapped key
+out of it, so a new master key re-wraps the data key in the header without re-encrypting the
+content (``casefile.core.keys``); a wrapped key from another blob unwraps to a key under which no
+chunk authenticates, so nothing is lost by not binding it.
 
 Every chunk holds ``chunk size`` plaintext bytes except the last (which may hold fewer, and
 is the only one sealed with the final flag). The data key is wrapped with RFC 3394 AES key
@@ -27,7 +34,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 MAGIC = b"CFEV"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 TAG_BYTES = 16
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 HEAD_BYTES = 64 * 1024  # what the type sniffer sees of the plaintext
@@ -70,7 +78,9 @@ class BlobWriter:
     def __init__(self, out: BinaryIO, wrap_key: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         data_key = AESGCM.generate_key(bit_length=256)
         wrapped = aes_key_wrap(wrap_key, data_key)
-        self.header = _FIXED.pack(MAGIC, VERSION, chunk_size, len(wrapped)) + wrapped
+        fixed = _FIXED.pack(MAGIC, VERSION, chunk_size, len(wrapped))
+        self.header = fixed + wrapped
+        self._aad = fixed
         self._aead = AESGCM(data_key)
         self._out = out
         self._chunk_size = chunk_size
@@ -104,7 +114,7 @@ class BlobWriter:
         return len(data)
 
     def _seal(self, plaintext: memoryview, final: bool) -> None:
-        self._out.write(self._aead.encrypt(_nonce(self._index, final), plaintext, self.header))
+        self._out.write(self._aead.encrypt(_nonce(self._index, final), plaintext, self._aad))
         self._index += 1
 
     def finish(self) -> WrittenBlob:
@@ -121,20 +131,36 @@ class BlobWriter:
 
 def read_header(stream: BinaryIO, wrap_key: bytes) -> tuple[bytes, AESGCM, int]:
     """Parse the header and unwrap the data key: (header bytes, cipher, chunk size)."""
+    header, _aad, aead, chunk_size = _read_header(stream, wrap_key)
+    return header, aead, chunk_size
+
+
+def split_header(stream: BinaryIO) -> tuple[int, bytes, bytes]:
+    """The header's (version, fixed part, wrapped key), read from the start of ``stream``."""
     fixed = stream.read(_FIXED.size)
     if len(fixed) < _FIXED.size:
         raise BlobError("truncated", "the blob is shorter than its header")
     magic, version, chunk_size, wrapped_len = _FIXED.unpack(fixed)
-    if magic != MAGIC or version != VERSION or not 0 < chunk_size <= 64 * 1024 * 1024:
+    if magic != MAGIC or version not in READABLE_VERSIONS or not 0 < chunk_size <= 64 * 1024 * 1024:
         raise BlobError("header", "the blob header is not a casefile evidence header")
     wrapped = stream.read(wrapped_len)
     if len(wrapped) < wrapped_len:
         raise BlobError("truncated", "the blob is shorter than its header")
+    return version, fixed, wrapped
+
+
+def unwrap(wrap_key: bytes, wrapped: bytes) -> bytes:
     try:
-        data_key = aes_key_unwrap(wrap_key, wrapped)
+        return aes_key_unwrap(wrap_key, wrapped)
     except InvalidUnwrap as exc:
         raise BlobError("key", "the data key does not unwrap: wrong master key or an altered header") from exc
-    return fixed + wrapped, AESGCM(data_key), chunk_size
+
+
+def _read_header(stream: BinaryIO, wrap_key: bytes) -> tuple[bytes, bytes, AESGCM, int]:
+    version, fixed, wrapped = split_header(stream)
+    chunk_size = _FIXED.unpack(fixed)[2]
+    aad = fixed + wrapped if version == 1 else fixed
+    return fixed + wrapped, aad, AESGCM(unwrap(wrap_key, wrapped)), chunk_size
 
 
 def decrypt_chunks(stream: BinaryIO, wrap_key: bytes) -> Iterator[bytes]:
@@ -142,7 +168,7 @@ def decrypt_chunks(stream: BinaryIO, wrap_key: bytes) -> Iterator[bytes]:
 
     Nothing unauthenticated is ever yielded: each chunk is checked before it leaves.
     """
-    header, aead, chunk_size = read_header(stream, wrap_key)
+    _header, header, aead, chunk_size = _read_header(stream, wrap_key)  # ``header``: the chunks' aad
     sealed_size = chunk_size + TAG_BYTES
     index = 0
     current = stream.read(sealed_size)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -16,6 +20,7 @@ from casefile.evidence.blobs import BlobError, decrypt_chunks, encrypted_size, r
 from casefile.evidence.models import EvidenceItem
 from casefile.evidence.storage import BlobMissing, FilesystemStore
 from casefile.extensions import db
+from casefile.packets.render import RENDER_FOLDER_PREFIX
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ def _expected_blob_size(store: FilesystemStore, address: str, plain_size: int) -
 class SweepReport:
     orphans: list[str] = field(default_factory=list)
     stale_uploads: int = 0
+    render_folders: int = 0
 
 
 def sweep(store: FilesystemStore, grace_seconds: float, dry_run: bool = False) -> SweepReport:
@@ -167,5 +173,22 @@ def sweep(store: FilesystemStore, grace_seconds: float, dry_run: bool = False) -
         report.stale_uploads += 1
         if not dry_run:
             path.unlink(missing_ok=True)
+    for folder in _stale_render_folders(limit):
+        report.render_folders += 1
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
     return report
+
+
+def _stale_render_folders(limit: float) -> list[Path]:
+    """Render folders of this user in the temporary folder, untouched since ``limit``."""
+    found = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{RENDER_FOLDER_PREFIX}*"):
+        try:
+            info = folder.lstat()
+        except FileNotFoundError:
+            continue
+        if folder.is_dir() and not folder.is_symlink() and info.st_uid == os.getuid() and info.st_mtime < limit:
+            found.append(folder)
+    return found
 

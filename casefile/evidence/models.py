@@ -21,6 +21,8 @@ class EvidenceItem(db.Model):
     __table_args__ = (
         Index("ix_evidence_items_case_sha256", "case_id", "sha256"),
         Index("ix_evidence_items_case_added", "case_id", "added_at", "id"),
+        # "Has documents" (dashboard, case list) answered from the index alone (migration 0009).
+        Index("ix_evidence_items_documents", "case_id", "entry", "tombstoned_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -23,6 +24,9 @@ from casefile.core.crypto import derive_key
 from casefile.evidence.blobs import DEFAULT_CHUNK_SIZE, BlobError, BlobWriter, WrittenBlob, decrypt_chunks
 
 _KEYCHECK_NAME = "KEYCHECK"
+ROTATION_JOURNAL = "ROTATING"  # present while a master key rotation is unfinished (casefile.core.keys)
+# Set only by ``casefile keys rotate``, which must open an instance whose rotation it finishes.
+rotation_in_progress_allowed: ContextVar[bool] = ContextVar("casefile_rotation_allowed", default=False)
 _KEYCHECK_PLAINTEXT = b"casefile evidence store key check v1"
 
 
@@ -158,6 +162,26 @@ class FilesystemStore:
         _fsync_directory(target.parent)
         return True
 
+    def path(self, address: str) -> Path:
+        """Where the blob at ``address`` lives (backups and key rotation work on the files)."""
+        return self._path(address)
+
+    def install(self, source: Path, address: str) -> bool:
+        """Move a finished, fsynced encrypted file to ``address``; False when one is already there."""
+        target = self._path(address)
+        if target.exists():
+            source.unlink()
+            return False
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        os.replace(source, target)
+        _fsync_directory(target.parent)
+        return True
+
+    def temporary(self, suffix: str) -> Path:
+        """A fresh path in the store's temporary folder (same file system as the blobs)."""
+        self.ensure()
+        return self._tmp / f"{secrets.token_hex(16)}{suffix}"
+
     def open(self, address: str) -> BinaryIO:
         try:
             return open(self._path(address), "rb")
@@ -209,20 +233,30 @@ class FilesystemStore:
         A store without a key check (a new instance) gets one.
         """
         self.ensure()
+        if (self.root / ROTATION_JOURNAL).exists():
+            if rotation_in_progress_allowed.get():
+                return
+            raise BlobError("rotating", "a master key rotation was interrupted; finish it with "
+                                        "`casefile keys rotate` before starting casefile")
         path = self.root / _KEYCHECK_NAME
         if not path.exists():
-            temporary = path.with_suffix(".part")
-            with open(temporary, "wb") as out:
-                writer = BlobWriter(out, self.keys.wrap, self.chunk_size)
-                writer.write(_KEYCHECK_PLAINTEXT)
-                writer.finish()
-            os.replace(temporary, path)
-            _fsync_directory(self.root)
+            self.write_key_check(self.keys)
             return
         with open(path, "rb") as stream:
             plaintext = b"".join(decrypt_chunks(stream, self.keys.wrap))
         if plaintext != _KEYCHECK_PLAINTEXT:
             raise BlobError("key", "the key check holds unexpected content")
+
+    def write_key_check(self, keys: EvidenceKeys) -> None:
+        """(Re)write the key check under ``keys``, atomically."""
+        path = self.root / _KEYCHECK_NAME
+        temporary = path.with_suffix(".part")
+        with open(temporary, "wb") as out:
+            writer = BlobWriter(out, keys.wrap, self.chunk_size)
+            writer.write(_KEYCHECK_PLAINTEXT)
+            writer.finish()
+        os.replace(temporary, path)
+        _fsync_directory(self.root)
 
 
 def has_key_check(root: Path) -> bool:

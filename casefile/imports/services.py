@@ -8,6 +8,7 @@ stays there after the commit as the source the cases came from. Each step reads 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,7 +246,8 @@ def load_mapping_file(text: str, table: Table) -> dict[str, str]:
 
 # --- checking and review -----------------------------------------------------------------------------
 
-def parse_rows(table: Table, mapping: dict[str, str], label: str) -> list[ParsedRow]:
+def parse_rows(table: Table, mapping: dict[str, str], label: str,
+               progress: Callable[..., None] | None = None) -> list[ParsedRow]:
     positions = [(i, column) for i, column in enumerate(table.headers and [mapping.get(h, "") for h in table.headers])
                  if column]
     headers = {column: table.headers[i] for i, column in positions}
@@ -253,6 +255,8 @@ def parse_rows(table: Table, mapping: dict[str, str], label: str) -> list[Parsed
     for number, cells in table.rows:
         values = {column: cells[i] if i < len(cells) else "" for i, column in positions}
         parsed.append(parse_row(number, values, headers, f"{label} row {number}"[:100]))
+        if progress is not None and len(parsed) % 100 == 0:
+            progress(len(parsed))
     return parsed
 
 
@@ -262,12 +266,30 @@ def facts_of_row(row: ParsedRow) -> PersonFacts:
                        sex=person.sex, prc_id=person.prc_id, iin=person.iin, hometown_code=person.hometown_code)
 
 
+def check_rows(table: Table, mapping: dict[str, str], label: str,
+               progress: Callable[..., None] | None = None) -> list[ParsedRow]:
+    """Every row parsed and checked on its own (no database): what ``review`` starts with.
+
+    ``progress(done, total, message)``, when given, follows the rows (a background job's bar:
+    checking counts the first half of ``2 × rows``, ``commit`` the second)."""
+    mapping = check_mapping(table, mapping)
+    if progress is not None:
+        progress(0, 2 * len(table.rows), str(_l("Checking the rows")))
+    return parse_rows(table, mapping, label, progress)
+
+
 def review(actor: User, table: Table, mapping: dict[str, str], label: str,
-           min_score: float = DEFAULT_THRESHOLD) -> Review:
-    """Check every row and find, for rows without errors, the recorded people and earlier rows they may be."""
+           min_score: float = DEFAULT_THRESHOLD, progress: Callable[..., None] | None = None,
+           rows: list[ParsedRow] | None = None) -> Review:
+    """Check every row and find, for rows without errors, the recorded people and earlier rows they may be.
+
+    ``rows``: the rows ``check_rows`` gave, when the caller checked them first (outside a transaction)."""
     _require_importer(actor)
     mapping = check_mapping(table, mapping)
-    rows = parse_rows(table, mapping, label)
+    if rows is None:
+        rows = check_rows(table, mapping, label, progress)
+    if progress is not None:
+        progress(len(rows), 2 * len(rows), str(_l("Looking for people already recorded")))
     errors = [problem for row in rows for problem in row.errors]
     warnings = [problem for row in rows for problem in row.warnings]
     _duplicate_source_refs(rows, errors)
@@ -345,7 +367,8 @@ def resolve_decisions(result: Review, posted: dict[int, str]) -> dict[int, str]:
 
 # --- commit --------------------------------------------------------------------------------------
 
-def commit(actor: User, batch: ImportBatch, result: Review, decisions: dict[int, str]) -> Report:
+def commit(actor: User, batch: ImportBatch, result: Review, decisions: dict[int, str],
+           progress: Callable[..., None] | None = None) -> Report:
     """Create every row's case (and person and reporter) in the current transaction, or refuse
     the whole file. The caller commits; on any error it rolls back and nothing is imported."""
     _require_importer(actor)
@@ -358,9 +381,18 @@ def commit(actor: User, batch: ImportBatch, result: Review, decisions: dict[int,
         raise ImportRefused(_l("The file holds no rows."))
     team = _team(actor, batch.team_id)
     report = Report()
+
+    def step(done: int, message: Any) -> None:  # the second half of a job's bar (see ``review``)
+        if progress is not None:
+            progress(len(rows) + len(rows) * done // 4, 2 * len(rows), str(message))
+
+    step(0, _l("Writing the people"))
     person_of_row = _people(actor, rows, decisions, report)
+    step(1, _l("Writing the cases"))
     case_ids = _cases(actor, team, batch, rows, person_of_row, report)
+    step(2, _l("Writing the reporters"))
     _reporters(actor, rows, case_ids, report)
+    step(3, _l("Queueing likely duplicates for review"))
     report.queued = _queue_unlinked(rows, result, decisions, person_of_row)
     batch.state, batch.committed_at = "committed", utcnow()
     batch.columns = result.mapping

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +30,8 @@ from casefile.extensions import db
 from casefile.imports import columns, services
 from casefile.imports.forms import CommitForm, DiscardForm, UploadForm, mapping_form, posted_mapping
 from casefile.imports.models import ImportBatch
+from casefile.jobs import kinds
+from casefile.jobs import services as job_services
 from casefile.web import uploads
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -152,6 +166,13 @@ def commit(batch_id: int) -> Response:
     batch = _batch(batch_id)
     if not CommitForm().validate_on_submit():
         abort(400)
+    if batch.state == "staged" and batch.row_count > current_app.config["CASEFILE_IMPORT_JOB_ROWS"]:
+        # A large file goes in as a background job; its page follows it to the end.
+        job = job_services.start(actor, kinds.IMPORT, {"batch_id": batch.id, "decisions": _posted_decisions()},
+                                 total=2 * batch.row_count)
+        db.session.commit()
+        job_services.dispatch(job)
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
         result = services.review(actor, services.batch_table(batch), batch.columns, batch.filename)
         report = services.commit(actor, batch, result, services.resolve_decisions(result, _posted_decisions()))

@@ -48,6 +48,8 @@ from casefile.packets import labels
 from casefile.packets.labels import LANGUAGES, format_date, format_period
 
 log = logging.getLogger(__name__)
+# Working folders in the temporary folder; `evidence sweep` removes those a killed build left.
+RENDER_FOLDER_PREFIX = "casefile-packet-"
 
 SCHEMA = "casefile.packet/1"
 TEMPLATE = "packet.typ"
@@ -1611,7 +1613,7 @@ def _render(inputs: dict, clean: dict, texts: list[str], thumbnails: dict[str, b
     if isinstance(source, str):
         source = source.encode("utf-8")
 
-    root = tempfile.mkdtemp(prefix="casefile-packet-")  # mode 0700, ours alone
+    root = tempfile.mkdtemp(prefix=RENDER_FOLDER_PREFIX)  # mode 0700, ours alone; sweep removes a killed build's
     try:
         (Path(root) / TEMPLATE).write_bytes(source)
         if payload:

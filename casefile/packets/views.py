@@ -19,6 +19,8 @@ from casefile.core.forms import show_error
 from casefile.evidence import services as evidence_services
 from casefile.evidence.storage import PendingBlob
 from casefile.extensions import db
+from casefile.jobs import kinds
+from casefile.jobs import services as job_services
 from casefile.packets import bundle, followup, services
 from casefile.packets.forms import PacketForm, RecipientForm, ResponseForm, SubmissionForm
 from casefile.packets.models import Packet, Recipient
@@ -106,6 +108,14 @@ def create() -> Response | str | tuple[str, int]:
         if recipient is None:
             form.recipient.errors = [_("Choose a recipient.")]
         if selection is not None and recipient is not None:
+            large = len(selection.included) > current_app.config["CASEFILE_PACKET_JOB_CASES"]
+            if form.build.data and valid and large:
+                # A large packet is built by a background job; its page follows it to the end.
+                job = job_services.start(actor, kinds.PACKET, kinds.packet_params(
+                    recipient.code, _criteria(form), _letter(form)), total=3)
+                db.session.commit()
+                job_services.dispatch(job)
+                return redirect(url_for("jobs.show", job_id=job.id))
             if form.build.data and valid:
                 try:
                     packet = services.build_packet(actor, recipient, _criteria(form), _letter(form), selection)

@@ -40,6 +40,8 @@ class Person(db.Model):
     """A detained person. Reached only through a visible case (see casefile.access)."""
 
     __tablename__ = "persons"
+    # The dashboard's county counts and the case list's hometown filter read this, not the wide rows (0009).
+    __table_args__ = (Index("ix_persons_hometown", "id", "hometown_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sex: Mapped[str | None] = mapped_column(String(1))

@@ -7,8 +7,9 @@ from casefile.access import route_registry
 from casefile.access.routes import PUBLIC
 from tests.helpers import WebSession, route_url
 
-# The login page and its second step (the TOTP code after a correct password) are the login.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.second_factor", "static", "web.health"}
+# The login page and its second step (the TOTP code after a correct password) are the login; the
+# language switch serves the login page too.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.second_factor", "static", "web.health", "web.language"}
 # Downloads of evidence and packets, building a packet, account administration (roles included),
 # the audit export, and the user's own second factor.
 RECENT_AUTH = {

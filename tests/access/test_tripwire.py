@@ -32,6 +32,7 @@ RAW_SQL_ALLOWED = {
     ("casefile/db.py", "install_sqlite_pragmas._on_connect", "cursor.execute", "'PRAGMA synchronous=NORMAL'"),
     ("casefile/db.py", "install_sqlite_pragmas._on_connect", "cursor.execute", "'PRAGMA busy_timeout=30000'"),
     ("casefile/web/views.py", "health", "text", "'SELECT 1'"),
+    ("casefile/backup/services.py", "_revision", "text", "'SELECT version_num FROM alembic_version'"),
     ("casefile/evidence/services.py", "_lock_blob", "text", "'SELECT pg_advisory_xact_lock(:space, :key)'"),
 }
 

@@ -205,7 +205,7 @@ def test_sweep_removes_orphans_and_stale_uploads_and_keeps_referenced_blobs(app,
     assert stored_files(app, "blobs") == [referenced]
     assert stored_files(app, "tmp") == []
     [event] = events("evidence.sweep")
-    assert json.loads(event.details) == {"orphans": 1, "stale_uploads": 1}
+    assert json.loads(event.details) == {"orphans": 1, "stale_uploads": 1, "render_folders": 0}
     assert invoke(app, ["evidence", "verify"]).exit_code == 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Iterator
@@ -39,22 +38,7 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def _keep_logging() -> Iterator[None]:
-    # Alembic's env.py calls logging.config.fileConfig, which disables every logger that
-    # exists already; put them back so later tests still see the app's log records.
-    manager = logging.root.manager
-    loggers = {name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
-               for name, lg in manager.loggerDict.items() if isinstance(lg, logging.Logger)}
-    root = (logging.root.level, list(logging.root.handlers))
-    yield
-    for name, (disabled, level, handlers, propagate) in loggers.items():
-        logger = logging.getLogger(name)
-        logger.disabled, logger.level, logger.handlers, logger.propagate = disabled, level, handlers, propagate
-    logging.root.level, logging.root.handlers = root[0], root[1]
-
-
-@pytest.fixture
-def migrated_app(tmp_path: Path, empty_database_url: str, _keep_logging: None) -> Iterator[Flask]:
+def migrated_app(tmp_path: Path, empty_database_url: str, keep_logging: None) -> Iterator[Flask]:
     """An app on the empty database, inside its app context; nothing is migrated yet."""
     app = make_app(tmp_path / "instance", empty_database_url)
     with app.app_context():

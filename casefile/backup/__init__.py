@@ -1,0 +1,1 @@
+"""Backups: one encrypted archive of the database and the evidence store, and its restore."""
